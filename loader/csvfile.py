@@ -1,0 +1,133 @@
+"""A strict CSV reader that knows where every field starts, so errors can say ``file:line:column``.
+
+Curated files are hand-edited in spreadsheets: a UTF-8 byte order mark, CRLF line endings and
+trailing blank lines are accepted; everything else that is not plain RFC 4180 on one line per
+record is reported, never guessed at.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+BOM = "\ufeff"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the input, at a place in a file (line and column are 1-based)."""
+
+    path: str
+    line: int
+    column: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Record:
+    line: int
+    values: list[str]
+    columns: list[int]
+
+
+class CsvSyntaxError(Exception):
+    def __init__(self, column: int, message: str):
+        super().__init__(message)
+        self.column = column
+        self.message = message
+
+
+def split_line(text: str) -> tuple[list[str], list[int]]:
+    """Split one physical line into fields; returns the values and the 1-based column of each."""
+    values: list[str] = []
+    columns: list[int] = []
+    i, n = 0, len(text)
+    while True:
+        start = i
+        if i < n and text[i] == '"':
+            i += 1
+            chunk: list[str] = []
+            while True:
+                j = text.find('"', i)
+                if j < 0:
+                    raise CsvSyntaxError(start + 1, "unterminated quoted field (expected a closing \")")
+                chunk.append(text[i:j])
+                if j + 1 < n and text[j + 1] == '"':
+                    chunk.append('"')
+                    i = j + 2
+                    continue
+                i = j + 1
+                break
+            if i < n and text[i] != ",":
+                raise CsvSyntaxError(i + 1, f"unexpected {text[i]!r} after a closing quote (expected , or end of line)")
+            values.append("".join(chunk))
+        else:
+            j = text.find(",", i)
+            end = n if j < 0 else j
+            field = text[i:end]
+            quote = field.find('"')
+            if quote >= 0:
+                raise CsvSyntaxError(i + quote + 1, 'quote inside an unquoted field (expected the whole field in "...")')
+            values.append(field)
+            i = end
+        columns.append(start + 1)
+        if i >= n:
+            return values, columns
+        i += 1  # the comma
+        if i == n:  # a trailing comma means one more, empty field
+            values.append("")
+            columns.append(i + 1)
+            return values, columns
+
+
+def read_text(path: Path, label: str, problems: list[Problem]) -> str | None:
+    """The file's text, or None with a problem recorded (missing, binary, not UTF-8)."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        problems.append(Problem(label, 1, 1, "file is missing (expected it in the dataset folder)"))
+        return None
+    except OSError as exc:
+        problems.append(Problem(label, 1, 1, f"cannot be read: {exc.strerror}"))
+        return None
+    nul = raw.find(b"\x00")
+    if nul >= 0:
+        line, col = _position(raw, nul)
+        problems.append(Problem(label, line, col, "binary data: NUL byte (expected a UTF-8 text CSV file)"))
+        return None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, col = _position(raw, exc.start)
+        problems.append(Problem(label, line, col, f"invalid UTF-8 byte 0x{raw[exc.start]:02x} (expected UTF-8 text)"))
+        return None
+    return text[1:] if text.startswith(BOM) else text
+
+
+def _position(raw: bytes, offset: int) -> tuple[int, int]:
+    line = raw.count(b"\n", 0, offset) + 1
+    line_start = raw.rfind(b"\n", 0, offset) + 1
+    return line, offset - line_start + 1
+
+
+def records(text: str, label: str, problems: list[Problem]) -> Iterator[Record]:
+    """Yield each record of ``text``; syntax errors are recorded and the record skipped."""
+    lines = text.split("\n")
+    while lines and lines[-1].strip("\r") == "":
+        lines.pop()  # trailing blank lines (and the final newline)
+    for number, line in enumerate(lines, start=1):
+        if line.endswith("\r"):
+            line = line[:-1]
+        if line == "":
+            problems.append(Problem(label, number, 1, "empty line (expected a record)"))
+            continue
+        try:
+            values, columns = split_line(line)
+        except CsvSyntaxError as exc:
+            problems.append(Problem(label, number, exc.column, exc.message))
+            continue
+        yield Record(number, values, columns)

@@ -1,0 +1,77 @@
+"""Engines and connections, with connection failures turned into one actionable line."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from loader import settings
+from loader.errors import DatabaseUnavailable
+
+
+@contextlib.contextmanager
+def open_engine(url_option: str | None = None) -> Iterator[Engine]:
+    """Yield an engine for the configured database; starts the embedded server when none is configured."""
+    url = settings.database_url(url_option)
+    if url is None:
+        from loader.embedded import embedded_server
+
+        with embedded_server(settings.dwh_home()) as embedded_url:
+            engine = make_engine(embedded_url)
+            try:
+                yield engine
+            finally:
+                engine.dispose()
+    else:
+        engine = make_engine(url)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
+
+
+def make_engine(url: str) -> Engine:
+    engine = sa.create_engine(settings.sqlalchemy_url(url), poolclass=sa.NullPool)
+    return engine
+
+
+def connect(engine: Engine) -> sa.Connection:
+    """Open a connection; an unreachable server, a wrong password or a missing database is exit 3."""
+    try:
+        return engine.connect()
+    except sa.exc.OperationalError as exc:
+        raise DatabaseUnavailable(describe_connect_error(engine, exc)) from exc
+
+
+@contextlib.contextmanager
+def begin(engine: Engine) -> Iterator[sa.Connection]:
+    """A connection in one transaction, committed when the block ends without an exception."""
+    with connect(engine) as conn, conn.begin():
+        yield conn
+
+
+def describe_connect_error(engine: Engine, exc: Exception) -> str:
+    where = engine.url.render_as_string(hide_password=True).replace("postgresql+psycopg", "postgresql")
+    reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    lowered = reason.lower()
+    if "password" in lowered:
+        hint = "check the user name and password in the URL"
+    elif "does not exist" in lowered and "database" in lowered:
+        hint = "create the database or fix its name in the URL"
+    else:
+        hint = "check that the server is running and the host and port in the URL"
+    return f"cannot connect to {where}: {reason}; {hint}"
+
+
+def database_error(exc: BaseException) -> str | None:
+    """One line for an error that means the database went away or refused us, else None."""
+    import psycopg
+
+    orig = getattr(exc, "orig", exc)
+    if isinstance(exc, sa.exc.OperationalError) or isinstance(orig, psycopg.OperationalError):
+        reason = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
+        return f"the database connection failed: {reason}; check that the server is running and reachable"
+    return None

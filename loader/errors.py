@@ -1,0 +1,24 @@
+"""The project's own exceptions; the CLI renders each as one line and maps it to an exit code."""
+
+
+class DwhError(Exception):
+    """Something the user can act on. ``exit_code`` follows contract.md."""
+
+    exit_code = 1
+
+
+class InputError(DwhError):
+    """The curated data or the command's arguments are wrong (exit 2)."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, problems: list[str] | None = None):
+        super().__init__(message)
+        #: one line per problem, ``file:line:column: what is wrong (what was expected)``
+        self.problems = problems or []
+
+
+class DatabaseUnavailable(DwhError):
+    """The database cannot be reached or is not in the expected state (exit 3)."""
+
+    exit_code = 3

@@ -1,0 +1,369 @@
+"""The arithmetic identities of the document, checked on the curated CSVs and on the database.
+
+A printed total must equal the sum of the cells it totals; the same figure printed in two tables
+(the grand total of the province, age and project versions of one table) must be the same; figures
+quoted in the prose must follow from the tables. Totals are the dimension member ``_T``
+(see loader.schema), so most identities are found by one rule instead of being listed by hand:
+
+* within a table, a cell with ``_T`` in a dimension the table breaks down by is the sum of the
+  cells that differ from it in that dimension only (row and column totals, Voltooid + Stopgezet =
+  Totaal); a grand total whose marginal cells are not printed is the sum of all detail cells;
+* a total that its own table does not break down (T1_totaal) is checked against each other table
+  of the same fact that breaks it down (T1_provincie, T1_leeftijd);
+* a cell printed in several tables of one fact must have one value.
+
+A failed identity is a problem unless the source itself disagrees there; such a disagreement is
+recorded in ``source_inconsistency.csv`` with both figures and reported by ``dwh reconcile``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from loader import schema
+from loader.csvfile import Problem
+
+TOTAL = schema.TOTAL
+
+
+@dataclass(frozen=True)
+class Obs:
+    """One printed figure: its fact table, source table, coordinates and value."""
+
+    fact: str
+    table_id: str
+    dims: tuple[str, ...]
+    key: tuple[str, ...]
+    value: int | Decimal
+    status: str = "printed"
+    where: tuple[str, int, int] | None = None  # (file, line, column) of the value in the CSV
+
+    def coordinate(self, dim: str) -> str:
+        return self.key[self.dims.index(dim)]
+
+    def label(self) -> str:
+        shown = [f"{d.removesuffix('_id')}={c}" for d, c in zip(self.dims, self.key) if c != TOTAL]
+        return f"{self.table_id}[{', '.join(shown) or 'total'}]"
+
+
+@dataclass
+class Check:
+    """One identity: ``total`` printed, ``computed`` from other printed figures."""
+
+    kind: str  # sum | same | across | prose | cross | order
+    total: Obs
+    computed: int | Decimal
+    description: str
+    parts: list[Obs] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        if self.kind == "order":
+            return self.total.value >= self.computed
+        return self.total.value == self.computed
+
+    @property
+    def difference(self) -> int | Decimal:
+        return self.total.value - self.computed
+
+    def identity_key(self) -> str:
+        return f"{self.total.label()} {self.description}"
+
+
+def value_column(fact: str) -> str:
+    return "amount" if fact == "payment" else "value"
+
+
+def dims_of(fact: str) -> tuple[str, ...]:
+    table = schema.FACT_TABLES[fact]
+    return tuple(c.name for c in table.primary_key.columns if c.name != "table_id")
+
+
+def observations_from_tables(tables) -> list[Obs]:
+    """Observations of every fact table of a parsed dataset (loader.dataset.TableData)."""
+    out: list[Obs] = []
+    for fact in schema.FACT_TABLES:
+        data = tables[fact]
+        dims = dims_of(fact)
+        header = data.spec.header
+        t_idx = header.index("table_id")
+        d_idx = [header.index(d) for d in dims]
+        v_name = value_column(fact)
+        v_idx = header.index(v_name)
+        s_idx = header.index("status_id")
+        for i, row in enumerate(data.rows):
+            out.append(
+                Obs(fact, row[t_idx], dims, tuple(row[j] for j in d_idx), row[v_idx], row[s_idx], data.where(i, v_name))
+            )
+    return out
+
+
+# ------------------------------------------------------------------ the rules
+
+
+def _by_table(observations: Iterable[Obs]) -> dict[tuple[str, str], list[Obs]]:
+    grouped: dict[tuple[str, str], list[Obs]] = defaultdict(list)
+    for o in observations:
+        grouped[(o.fact, o.table_id)].append(o)
+    return grouped
+
+
+def _breakdown(obs: list[Obs]) -> set[str]:
+    """Dimensions in which a table has members other than the total."""
+    if not obs:
+        return set()
+    dims = obs[0].dims
+    return {d for i, d in enumerate(dims) if any(o.key[i] != TOTAL for o in obs)}
+
+
+def _sum_checks(total: Obs, table_obs: list[Obs], total_dims: set[str], table_id: str) -> list[Check]:
+    """Checks of ``total`` against the cells of one table (which may be its own)."""
+    breakdown = _breakdown(table_obs) & total_dims
+    if not breakdown:
+        return []
+    dims = total.dims
+    fixed = [i for i, d in enumerate(dims) if d not in total_dims]
+    checks = []
+    for d in sorted(breakdown, key=dims.index):
+        di = dims.index(d)
+        parts = [
+            o
+            for o in table_obs
+            if o.key[di] != TOTAL
+            and all(o.key[i] == total.key[i] for i in fixed)
+            and all(o.key[i] == TOTAL for i, name in enumerate(dims) if name in total_dims and name != d)
+        ]
+        if parts:
+            where = "" if table_id == total.table_id else f" of {table_id}"
+            checks.append(Check("sum", total, sum(o.value for o in parts), f"= sum over {d.removesuffix('_id')}{where}", parts))
+    if not checks and len(breakdown) > 1:
+        idx = [dims.index(d) for d in breakdown]
+        parts = [
+            o
+            for o in table_obs
+            if all(o.key[i] != TOTAL for i in idx) and all(o.key[i] == total.key[i] for i in fixed)
+        ]
+        if parts:
+            names = " and ".join(d.removesuffix("_id") for d in sorted(breakdown, key=dims.index))
+            where = "" if table_id == total.table_id else f" of {table_id}"
+            checks.append(Check("sum", total, sum(o.value for o in parts), f"= sum over {names}{where}", parts))
+    return checks
+
+
+def marginal_checks(observations: Iterable[Obs]) -> list[Check]:
+    grouped = _by_table(observations)
+    tables_of_fact: dict[str, list[str]] = defaultdict(list)
+    for fact, table_id in grouped:
+        tables_of_fact[fact].append(table_id)
+    checks: list[Check] = []
+    for (fact, table_id), obs in grouped.items():
+        for total in obs:
+            total_dims = {d for d, c in zip(total.dims, total.key) if c == TOTAL}
+            if not total_dims:
+                continue
+            own = _sum_checks(total, obs, total_dims, table_id)
+            if own:
+                checks.extend(own)
+                continue
+            for other in tables_of_fact[fact]:
+                if other != table_id:
+                    checks.extend(_sum_checks(total, grouped[(fact, other)], total_dims, other))
+    return checks
+
+
+def same_figure_checks(observations: Iterable[Obs]) -> list[Check]:
+    """A figure printed in several tables of one fact (same coordinates) has one value."""
+    first: dict[tuple, Obs] = {}
+    checks = []
+    for o in observations:
+        k = (o.fact, o.key)
+        if k in first:
+            f = first[k]
+            checks.append(Check("same", o, f.value, f"= the same figure in {f.table_id}", [f]))
+        else:
+            first[k] = o
+    return checks
+
+
+BREAKDOWNS = ("province_id", "age_band_id", "esf_project_id")
+
+
+def breakdown_agreement_checks(observations: Iterable[Obs]) -> list[Check]:
+    """The province, age and project versions of one table count the same people.
+
+    For every combination of the other dimensions (year, measure, phase), the detail cells of each
+    version add up to the same number, whether or not the document prints that total (it prints
+    no "all provinces, Voltooid" row, yet the sums must agree; this places cells of T2c).
+    """
+    sums: dict[tuple, dict[str, tuple[int | Decimal, list[Obs]]]] = defaultdict(dict)
+    for o in observations:
+        varying = [d for d, c in zip(o.dims, o.key) if d in BREAKDOWNS and c != TOTAL]
+        if len(varying) != 1:
+            continue
+        rest = tuple((d, c) for d, c in zip(o.dims, o.key) if d not in BREAKDOWNS)
+        if any(c == TOTAL for _, c in rest):
+            continue
+        value, parts = sums[(o.fact, rest)].get(o.table_id, (0, []))
+        sums[(o.fact, rest)][o.table_id] = (value + o.value, parts + [o])
+    checks = []
+    for (fact, rest), by_table in sums.items():
+        tables = sorted(by_table)
+        if len(tables) < 2:
+            continue
+        first_value, first_parts = by_table[tables[0]]
+        for other in tables[1:]:
+            value, parts = by_table[other]
+            anchor = parts[0]
+            summary = Obs(fact, other, tuple(d for d, _ in rest), tuple(c for _, c in rest), value, where=anchor.where)
+            checks.append(Check("across", summary, first_value, f"(its cells added up) = the cells of {tables[0]} added up", parts + first_parts))
+    return checks
+
+
+def sustained_order_checks(observations: Iterable[Obs]) -> list[Check]:
+    """Answer 4: workers still at work after 12 months are among those after 6, after 3, and all doorstroom."""
+    order = ["ANY", "M03", "M06", "M12"]
+    cells: dict[tuple, dict[str, Obs]] = defaultdict(dict)
+    for o in observations:
+        if o.fact == "sustained_doorstroom":
+            k = tuple(c for d, c in zip(o.dims, o.key) if d != "threshold_id")
+            cells[(o.table_id, k)][o.coordinate("threshold_id")] = o
+    checks = []
+    for by_threshold in cells.values():
+        for longer, shorter in zip(order, order[1:]):
+            if longer in by_threshold and shorter in by_threshold:
+                a, b = by_threshold[longer], by_threshold[shorter]
+                checks.append(Check("order", a, b.value, f">= the same workers after {shorter}", [b]))
+    return checks
+
+
+# ------------------------------------------------------------------ expressions (prose, across facts)
+
+
+def evaluate(expression: str, observations: list[Obs]) -> tuple[int | Decimal, list[Obs]]:
+    """Evaluate ``fact table_id dim=code ... + ...``: each term must match exactly one figure."""
+    total: int | Decimal = 0
+    used = []
+    for term in expression.split(" + "):
+        words = term.split()
+        if len(words) < 2:
+            raise ValueError(f"term {term!r} (expected: fact table_id dim=code ...)")
+        fact, table_id, *conditions = words
+        wanted = dict(c.split("=", 1) for c in conditions)
+        matches = [
+            o
+            for o in observations
+            if o.fact == fact and o.table_id == table_id and all(o.coordinate(d) == c for d, c in wanted.items())
+        ]
+        if len(matches) != 1:
+            raise ValueError(f"term {term!r} matches {len(matches)} figures (expected exactly one)")
+        total += matches[0].value
+        used.extend(matches)
+    return total, used
+
+
+#: Identities between different facts, as (figure, figures it must equal).
+CROSS_FACT = [
+    # Answer 1 counts doorstroom in 2023 with the same method as answer 4's 2023 row.
+    ("doorstroom T1_totaal measure_id=CMW", "sustained_doorstroom T4_duurzaam doorstroom_year_id=2023 measure_id=CMW threshold_id=ANY"),
+    ("doorstroom T1_totaal measure_id=LDE", "sustained_doorstroom T4_duurzaam doorstroom_year_id=2023 measure_id=LDE threshold_id=ANY"),
+]
+
+
+def expression_checks(observations: list[Obs], prose_rows: list[dict]) -> tuple[list[Check], list[str]]:
+    checks, errors = [], []
+    for left, right in CROSS_FACT:
+        try:
+            (_, [lhs]), (value, parts) = evaluate(left, observations), evaluate(right, observations)
+        except ValueError as exc:
+            errors.append(str(exc))
+            continue
+        checks.append(Check("cross", lhs, value, f"= {parts[0].label()}", parts))
+    for row in prose_rows:
+        try:
+            value, parts = evaluate(row["derivation"], observations)
+        except ValueError as exc:
+            errors.append(f"prose figure {row['figure_id']}: {exc}")
+            continue
+        quoted = Obs("prose_figure", f"answer {row['answer']}", ("figure_id",), (row["figure_id"],), row["value"], where=row.get("where"))
+        checks.append(Check("prose", quoted, value, f"= {row['derivation']}", parts))
+    return checks, errors
+
+
+def all_checks(observations: list[Obs], prose_rows: list[dict]) -> tuple[list[Check], list[str]]:
+    checks = (
+        marginal_checks(observations)
+        + same_figure_checks(observations)
+        + breakdown_agreement_checks(observations)
+        + sustained_order_checks(observations)
+    )
+    more, errors = expression_checks(observations, prose_rows)
+    return checks + more, errors
+
+
+# ------------------------------------------------------------------ recorded source inconsistencies
+
+
+def recorded_inconsistencies(rows: list[dict]) -> dict[str, dict]:
+    return {row["identity"]: row for row in rows}
+
+
+def judge(checks: list[Check], recorded: dict[str, dict]) -> tuple[list[tuple[Check, str]], list[str]]:
+    """Each check with its verdict (ok, recorded, FAIL), and records that match no failing check."""
+    verdicts = []
+    used = set()
+    for check in checks:
+        if check.ok:
+            verdicts.append((check, "ok"))
+            continue
+        record = recorded.get(check.identity_key())
+        if record is not None and record["printed"] == check.total.value and record["computed"] == check.computed:
+            used.add(check.identity_key())
+            verdicts.append((check, "source inconsistency"))
+        else:
+            verdicts.append((check, "FAIL"))
+    stale = [key for key in recorded if key not in used]
+    return verdicts, stale
+
+
+def check_dataset(tables) -> list[Problem]:
+    """The identity problems of a parsed dataset (called by loader.dataset.read_dataset)."""
+    observations = observations_from_tables(tables)
+    prose = _rows(tables["prose_figure"])
+    inconsistencies = _rows(tables["source_inconsistency"])
+    checks, errors = all_checks(observations, prose)
+    verdicts, stale = judge(checks, recorded_inconsistencies(inconsistencies))
+    problems = []
+    for message in errors:
+        path = str(tables["prose_figure"].path)
+        problems.append(Problem(path, 1, 1, message))
+    for check, verdict in verdicts:
+        if verdict == "FAIL":
+            path, line, column = check.total.where or ("<data>", 1, 1)
+            problems.append(
+                Problem(
+                    path,
+                    line,
+                    column,
+                    f"{check.total.label()} is {check.total.value} but {check.description} gives {check.computed} "
+                    f"(expected them equal, or the disagreement recorded in source_inconsistency.csv)",
+                )
+            )
+    data = tables["source_inconsistency"]
+    for i, row in enumerate(data.rows):
+        if row[data.column_index("identity")] in stale:
+            path, line, column = data.where(i, "identity")
+            problems.append(Problem(path, line, column, "recorded inconsistency does not occur in the data (expected a failing identity with these figures)"))
+    return problems
+
+
+def _rows(data) -> list[dict]:
+    header = data.spec.header
+    out = []
+    for i, row in enumerate(data.rows):
+        d = dict(zip(header, row))
+        d["where"] = data.where(i, "value" if "value" in header else header[0])
+        out.append(d)
+    return out

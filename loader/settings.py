@@ -1,0 +1,48 @@
+"""The one place that decides which database `dwh`, Alembic and the tests talk to."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sqlalchemy.engine import URL, make_url
+
+from loader.errors import InputError
+
+
+def database_url(cli_value: str | None = None) -> str | None:
+    """The URL the user asked for: ``--database-url``, else ``DATABASE_URL``, else None.
+
+    None means: use the embedded PostgreSQL under :func:`dwh_home`.
+    """
+    value = cli_value or os.environ.get("DATABASE_URL") or None
+    return value
+
+
+def sqlalchemy_url(url: str) -> URL:
+    """Turn a libpq URL (``postgresql://`` or ``postgres://``) into the psycopg 3 dialect's URL."""
+    try:
+        parsed = make_url(url.replace("postgres://", "postgresql://", 1) if url.startswith("postgres://") else url)
+    except Exception as exc:  # sqlalchemy raises ArgumentError with a long text
+        raise InputError(f"database URL {redact(url)!r} is not a URL (expected postgresql://user:pass@host:port/db)") from exc
+    if parsed.get_backend_name() != "postgresql":
+        raise InputError(f"database URL {redact(url)!r} is not PostgreSQL (expected postgresql://user:pass@host:port/db)")
+    return parsed.set(drivername="postgresql+psycopg")
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "<unparsable URL>"
+
+
+def dwh_home() -> Path:
+    """Where the embedded PostgreSQL keeps its data: ``DWH_HOME`` or the user's data directory."""
+    configured = os.environ.get("DWH_HOME")
+    if configured:
+        return Path(configured).expanduser().resolve()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("dwh", appauthor=False))

@@ -1,0 +1,70 @@
+"""The report views: one ``sql/report/<view>.sql`` file per view, re-created after loads and migrations.
+
+Views are replaceable objects (Alembic cookbook): Alembic does not track them. ``CREATE OR REPLACE``
+keeps a view's grants; when a view's columns change it is dropped and created again, and the
+reader role's grant and the comments (in the same file) come back with it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from loader import resources, schema
+
+
+def view_files() -> dict[str, Path]:
+    """View name -> file, for every ``sql/report/*.sql``."""
+    folder = resources.sql_dir() / schema.REPORT_SCHEMA
+    return {path.stem: path for path in sorted(folder.glob("*.sql"))}
+
+
+def views_hash() -> str:
+    digest = hashlib.sha256()
+    for name, path in view_files().items():
+        digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def existing_views(conn: sa.Connection) -> set[str]:
+    rows = conn.execute(
+        sa.text("select table_name from information_schema.views where table_schema = :s"),
+        {"s": schema.REPORT_SCHEMA},
+    )
+    return {r[0] for r in rows}
+
+
+def drop_views(conn: sa.Connection) -> None:
+    for name in existing_views(conn):
+        conn.exec_driver_sql(f'drop view if exists {schema.REPORT_SCHEMA}."{name}" cascade')
+
+
+def create_views(conn: sa.Connection) -> list[str]:
+    """(Re)create every view from its file, drop views that have no file, grant the reader role."""
+    files = view_files()
+    for name in existing_views(conn) - set(files):
+        conn.exec_driver_sql(f'drop view if exists {schema.REPORT_SCHEMA}."{name}" cascade')
+    for name, path in files.items():
+        text = path.read_text(encoding="utf-8")
+        savepoint = conn.begin_nested()
+        try:
+            conn.exec_driver_sql(text)
+            savepoint.commit()
+        except sa.exc.ProgrammingError:
+            # CREATE OR REPLACE cannot rename or drop columns: start the view afresh.
+            savepoint.rollback()
+            conn.exec_driver_sql(f'drop view if exists {schema.REPORT_SCHEMA}."{name}" cascade')
+            conn.exec_driver_sql(text)
+    grant_reader(conn)
+    return list(files)
+
+
+def grant_reader(conn: sa.Connection) -> None:
+    """Give the read-only role what it may read, if the migrations created it."""
+    exists = conn.execute(sa.text("select 1 from pg_roles where rolname = :r"), {"r": schema.READER_ROLE}).first()
+    if exists:
+        for s in (schema.SCHEMA, schema.REPORT_SCHEMA):
+            conn.exec_driver_sql(f"grant usage on schema {s} to {schema.READER_ROLE}")
+            conn.exec_driver_sql(f"grant select on all tables in schema {s} to {schema.READER_ROLE}")

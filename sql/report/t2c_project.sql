@@ -35,7 +35,7 @@ inner join dwh.trajectory_phase as f on f.phase_id = b.phase_id
 order by p.is_total, p.project_number, f.sort_order;
 
 comment on view report.t2c_project is
-'One row per ESF project and phase as printed (Voltooid = completed, Stopgezet = stopped early; the document prints no per-project total rows and omits empty phases), then the Eindtotaal row: doorstroom trajectories without internship by the year they ended and the measure of the worker. Answer 2c. Empty where the document prints no figure.';
+'One row per ESF project and phase as printed (Voltooid = completed, Stopgezet = stopped early; the document prints no per-project total rows and omits empty phases), then the Eindtotaal row: doorstroom trajectories without internship by the year they ended and the measure of the worker. Answer 2c. Empty where the document prints no figure. Caution: the text of the PDF lost the empty cells of this table and only its column totals constrain where a figure belongs, so 35 figures (most Stopgezet rows) are placed by a documented choice among the placements the totals allow; they are flagged ambiguous in dwh.trajectory_end.status_id (see data/CURATION.md). Row and column totals are exact.';
 comment on column report.t2c_project.esf_project is 'ESF project number, name and organisation as printed; Eindtotaal for all projects';
 comment on column report.t2c_project."doorstroomtraject fase" is 'Voltooid (completed) or Stopgezet (stopped early); empty on the Eindtotaal row';
 comment on column report.t2c_project."2021 CMW" is 'Trajectories that ended in 2021, of workers in collectief maatwerk (CMW)';

@@ -109,7 +109,7 @@ def cmd_reconcile(args) -> int:
         if verdict == "ok" and not args.verbose and check.kind not in ("sum", "prose"):
             continue
         mark = {"ok": "ok  ", "source inconsistency": "SRC ", "FAIL": "FAIL"}[verdict]
-        print(f"{mark} {check.total.label()} printed {belgian(check.total.value)} {check.description} = {belgian(check.computed)}")
+        print(f"{mark} {check.subject} {belgian(check.total.value)} {check.relation} {check.description} {belgian(check.computed)}")
         failed += verdict == "FAIL"
     counts = {v: sum(1 for _, x in verdicts if x == v) for v in ("ok", "source inconsistency", "FAIL")}
     print(

@@ -260,7 +260,7 @@ def _check_keys(tables: dict[str, TableData], out: _Collector) -> None:
 
 def _sample(values: set) -> str:
     shown = sorted(map(str, values))
-    return ", ".join(shown[:12]) + (", ..." if len(shown) > 12 else "")
+    return ", ".join(shown[:20]) + (", ..." if len(shown) > 20 else "")
 
 
 def _check_catalogue(tables: dict[str, TableData], out: _Collector) -> None:

@@ -69,8 +69,21 @@ class Check:
     def difference(self) -> int | Decimal:
         return self.total.value - self.computed
 
+    @property
+    def relation(self) -> str:
+        return ">=" if self.kind == "order" else "="
+
+    @property
+    def subject(self) -> str:
+        """The left-hand side in words: a printed figure, or (across) a table's cells added up."""
+        return f"{self.total.label()} added up" if self.kind == "across" else self.total.label()
+
+    def sentence(self) -> str:
+        """E.g. 'T2ab_project[esf_project=7889] 100 = the sum over start_year 100'."""
+        return f"{self.subject} {self.total.value} {self.relation} {self.description} {self.computed}"
+
     def identity_key(self) -> str:
-        return f"{self.total.label()} {self.description}"
+        return f"{self.subject} {self.relation} {self.description}"
 
 
 def value_column(fact: str) -> str:
@@ -138,7 +151,7 @@ def _sum_checks(total: Obs, table_obs: list[Obs], total_dims: set[str], table_id
         ]
         if parts:
             where = "" if table_id == total.table_id else f" of {table_id}"
-            checks.append(Check("sum", total, sum(o.value for o in parts), f"= sum over {d.removesuffix('_id')}{where}", parts))
+            checks.append(Check("sum", total, sum(o.value for o in parts), f"the sum over {d.removesuffix('_id')}{where}", parts))
     if not checks and len(breakdown) > 1:
         idx = [dims.index(d) for d in breakdown]
         parts = [
@@ -149,7 +162,7 @@ def _sum_checks(total: Obs, table_obs: list[Obs], total_dims: set[str], table_id
         if parts:
             names = " and ".join(d.removesuffix("_id") for d in sorted(breakdown, key=dims.index))
             where = "" if table_id == total.table_id else f" of {table_id}"
-            checks.append(Check("sum", total, sum(o.value for o in parts), f"= sum over {names}{where}", parts))
+            checks.append(Check("sum", total, sum(o.value for o in parts), f"the sum over {names}{where}", parts))
     return checks
 
 
@@ -182,7 +195,7 @@ def same_figure_checks(observations: Iterable[Obs]) -> list[Check]:
         k = (o.fact, o.key)
         if k in first:
             f = first[k]
-            checks.append(Check("same", o, f.value, f"= the same figure in {f.table_id}", [f]))
+            checks.append(Check("same", o, f.value, f"the same figure in {f.table_id}", [f]))
         else:
             first[k] = o
     return checks
@@ -218,7 +231,7 @@ def breakdown_agreement_checks(observations: Iterable[Obs]) -> list[Check]:
             value, parts = by_table[other]
             anchor = parts[0]
             summary = Obs(fact, other, tuple(d for d, _ in rest), tuple(c for _, c in rest), value, where=anchor.where)
-            checks.append(Check("across", summary, first_value, f"(its cells added up) = the cells of {tables[0]} added up", parts + first_parts))
+            checks.append(Check("across", summary, first_value, f"the cells of {tables[0]} added up", parts + first_parts))
     return checks
 
 
@@ -235,7 +248,7 @@ def sustained_order_checks(observations: Iterable[Obs]) -> list[Check]:
         for longer, shorter in zip(order, order[1:]):
             if longer in by_threshold and shorter in by_threshold:
                 a, b = by_threshold[longer], by_threshold[shorter]
-                checks.append(Check("order", a, b.value, f">= the same workers after {shorter}", [b]))
+                checks.append(Check("order", a, b.value, f"the workers still in the NEC after {shorter}", [b]))
     return checks
 
 
@@ -280,7 +293,7 @@ def expression_checks(observations: list[Obs], prose_rows: list[dict]) -> tuple[
         except ValueError as exc:
             errors.append(str(exc))
             continue
-        checks.append(Check("cross", lhs, value, f"= {parts[0].label()}", parts))
+        checks.append(Check("cross", lhs, value, parts[0].label(), parts))
     for row in prose_rows:
         try:
             value, parts = evaluate(row["derivation"], observations)
@@ -288,7 +301,7 @@ def expression_checks(observations: list[Obs], prose_rows: list[dict]) -> tuple[
             errors.append(f"prose figure {row['figure_id']}: {exc}")
             continue
         quoted = Obs("prose_figure", f"answer {row['answer']}", ("figure_id",), (row["figure_id"],), row["value"], where=row.get("where"))
-        checks.append(Check("prose", quoted, value, f"= {row['derivation']}", parts))
+        checks.append(Check("prose", quoted, value, row["derivation"], parts))
     return checks, errors
 
 
@@ -347,8 +360,12 @@ def check_dataset(tables) -> list[Problem]:
                     path,
                     line,
                     column,
-                    f"{check.total.label()} is {check.total.value} but {check.description} gives {check.computed} "
-                    f"(expected them equal, or the disagreement recorded in source_inconsistency.csv)",
+                    f"{check.subject} is {check.total.value} but {check.description} is {check.computed} "
+                    + (
+                        "(expected at least as many)"
+                        if check.kind == "order"
+                        else "(expected them equal, or the disagreement recorded in source_inconsistency.csv)"
+                    )
                 )
             )
     data = tables["source_inconsistency"]

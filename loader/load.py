@@ -61,18 +61,20 @@ def load(conn: sa.Connection, dataset: Dataset, *, force: bool = False) -> LoadR
     before, after = migrate_and_rebuild_views(conn)
     views_hash = views.views_hash()
     previous = last_load(conn)
-    unchanged = (
+    # Views are re-created only when their definitions change: CREATE OR REPLACE takes an
+    # exclusive lock on each view, which would make readers of several views wait (or deadlock).
+    views_current = (
         previous is not None
-        and previous.data_hash == dataset.data_hash
         and previous.views_hash == views_hash
         and before == after
         and set(views.view_files()) == views.existing_views(conn)
     )
-    if unchanged and not force:
+    if views_current and previous.data_hash == dataset.data_hash and not force:
         _record(conn, started, "unchanged", dataset, views_hash, {})
         return LoadResult("unchanged", migrated_from=before, migrated_to=after)
     counts = replace_data(conn, dataset)
-    views.create_views(conn)
+    if not views_current:
+        views.create_views(conn)
     _record(conn, started, "loaded", dataset, views_hash, counts)
     return LoadResult("loaded", counts, before, after)
 

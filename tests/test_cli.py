@@ -95,7 +95,7 @@ def test_reconcile_passes_on_the_shipped_data(loaded_db, capsys):
     assert main(["reconcile", "--database-url", loaded_db]) == 0
     out = capsys.readouterr().out
     assert "0 fail" in out.splitlines()[-1]
-    assert "T2ab_project[esf_project=7889] printed 100 = sum over start_year = 100" in out
+    assert "ok   T2ab_project[esf_project=7889] 100 = the sum over start_year 100" in out
 
 
 def test_load_twice_is_a_reported_no_op_and_status_shows_it(empty_db, capsys):

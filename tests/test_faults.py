@@ -1,0 +1,136 @@
+"""Faults and concurrency: unreachable databases, a load killed mid-way, loads and readers at once."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+import sqlalchemy as sa
+
+from loader import db
+from loader.cli import main
+from loader.load import load
+
+# Figures from the document every reader must see, whatever moment it reads.
+PROBE = sa.text(
+    """
+    select
+        (select count(*) from dwh.trajectory_end),
+        (select "Totaal" from report.t2ab_provincie where "Startjaar" = 'Totaal'),
+        (select "LDE" from report.t1_totaal),
+        (select "ESF-2022" from report.t2e_betalingen where "Project" = 'Totaal')::text,
+        (select count(*) from report.t2c_project)
+    """
+)
+DOCUMENT = (204, 686, 2320, "181860.00", 24)
+
+
+def probe(url: str):
+    engine = db.make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return tuple(conn.execute(PROBE).one())
+    finally:
+        engine.dispose()
+
+
+def test_probe_matches_the_document(loaded_db):
+    assert probe(loaded_db) == DOCUMENT
+
+
+def test_missing_database_is_exit_3(server_url, capsys):
+    url = sa.engine.make_url(server_url).set(database="dwh_no_such_database").render_as_string(hide_password=False)
+    assert main(["status", "--database-url", url]) == 3
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "does not exist" in err and "create the database or fix its name in the URL" in err
+
+
+def test_wrong_password_message_says_what_to_check():
+    import psycopg
+
+    engine = sa.create_engine("postgresql+psycopg://someone:wrong@db.example:5432/dwh")
+    error = sa.exc.OperationalError("connect", {}, psycopg.OperationalError('FATAL:  password authentication failed for user "someone"'))
+    message = db.describe_connect_error(engine, error)
+    assert message == (
+        'cannot connect to postgresql://someone:***@db.example:5432/dwh: FATAL:  password authentication failed '
+        'for user "someone"; check the user name and password in the URL'
+    )
+
+
+def _load_process(url: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "loader", "load", "--force", "--database-url", url],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@pytest.mark.parametrize("delay", [0.4, 0.6, 0.75, 0.9, 1.1])
+def test_a_load_killed_at_any_moment_leaves_the_previous_load(databases, loaded_db, delay):
+    url = databases.create(template=sa.engine.make_url(loaded_db).database)
+    process = _load_process(url)
+    time.sleep(delay)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    assert probe(url) == DOCUMENT
+    # The next load succeeds (the killed one's lock and transaction died with its connection).
+    again = _load_process(url)
+    out, err = again.communicate(timeout=120)
+    assert again.returncode == 0, err
+    assert out.startswith("loaded ")
+    assert probe(url) == DOCUMENT
+
+
+def test_two_loads_at_once_are_serialized(databases, loaded_db):
+    url = databases.create(template=sa.engine.make_url(loaded_db).database)
+    first, second = _load_process(url), _load_process(url)
+    for process in (first, second):
+        out, err = process.communicate(timeout=120)
+        assert process.returncode == 0, err
+    assert probe(url) == DOCUMENT
+    engine = db.make_engine(url)
+    try:
+        with engine.connect() as conn:
+            outcomes = conn.execute(sa.text("select outcome from dwh.load_history order by load_id")).scalars().all()
+    finally:
+        engine.dispose()
+    assert outcomes == ["loaded", "loaded", "loaded"]
+
+
+def test_readers_see_a_complete_dataset_during_reloads(databases, loaded_db, shipped_dataset):
+    url = databases.create(template=sa.engine.make_url(loaded_db).database)
+    answers = []
+    errors = []
+    stop = threading.Event()
+
+    def reader():
+        engine = db.make_engine(url)
+        try:
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                while not stop.is_set():
+                    answers.append(tuple(conn.execute(PROBE).one()))
+        except Exception as exc:  # a reader that fails has not seen a complete dataset
+            errors.append(exc)
+        finally:
+            engine.dispose()
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    engine = db.make_engine(url)
+    try:
+        for _ in range(6):
+            with db.begin(engine) as conn:
+                assert load(conn, shipped_dataset, force=True).outcome == "loaded"
+    finally:
+        stop.set()
+        thread.join(timeout=60)
+        engine.dispose()
+    assert errors == []
+    assert len(answers) > 10
+    assert set(answers) == {DOCUMENT}

@@ -139,6 +139,62 @@ def cmd_status(args) -> int:
     return 0
 
 
+def cmd_grant_reader(args) -> int:
+    import getpass
+    import os
+
+    from loader import db, roles
+
+    password = os.environ.get(args.password_env) if args.password_env else None
+    if args.password_env and password is None:
+        raise InputError(f"environment variable {args.password_env} is not set (expected the new login's password)")
+    if password is None:
+        if not sys.stdin.isatty():
+            raise InputError("no password: give --password-env VAR, or run in a terminal to be asked")
+        password = getpass.getpass(f"password for {args.name}: ")
+    with db.open_engine(args.database_url) as engine, db.begin(engine) as conn:
+        created = roles.create_reader_login(conn, args.name, password)
+    print(f"{'created' if created else 'updated'} login {args.name} in role dwh_reader (read-only)")
+    return 0
+
+
+def cmd_serve(args) -> int:
+    import asyncio
+
+    from loader import db, report, roles, settings
+    from loader.serve import READER_LOGIN, READER_PASSWORD, forward_tcp, socket_path
+
+    if settings.database_url(args.database_url):
+        raise InputError("dwh serve serves the embedded server; with --database-url or DATABASE_URL connect to that server directly")
+    with db.open_engine(None) as engine:
+        with db.begin(engine) as conn:
+            report.catalog(conn)  # says "run dwh load" when nothing is loaded
+            roles.create_reader_login(conn, READER_LOGIN, READER_PASSWORD)
+        database = engine.url.database
+        target = socket_path(engine.url.render_as_string(hide_password=False))
+
+        def ready(port: int) -> None:
+            print(f"serving the doorstroom warehouse on 127.0.0.1:{port} (Ctrl-C or SIGTERM stops it)")
+            print(f'  psql "postgresql://{READER_LOGIN}:{READER_PASSWORD}@127.0.0.1:{port}/{database}"')
+            print(f"  host 127.0.0.1, port {port}, database {database}, user {READER_LOGIN}, password {READER_PASSWORD}, SSL off")
+            print("  the login may read the report views and the dwh tables, nothing else")
+            sys.stdout.flush()
+
+        asyncio.run(forward_tcp(target, args.port, ready))
+    print("stopped")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from loader import db, export, report
+
+    with db.open_engine(args.database_url) as engine, db.begin(engine) as conn:
+        tables = [report.read_table(conn, e) for e in report.catalog(conn)]
+    written = export.export(tables, Path(args.directory), args.format)
+    print(f"wrote {len(tables)} tables to {written}")
+    return 0
+
+
 # ------------------------------------------------------------------ parser
 
 
@@ -184,6 +240,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("status", parents=[common], help="what is loaded, when, from which data")
     p.add_argument("--limit", type=int, default=10, help="how many loads to list (default 10)")
     p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("serve", parents=[common], help="run the embedded server on 127.0.0.1 for psql and BI tools")
+    p.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (default: a free one)")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("grant-reader", parents=[common], help="create a read-only login for psql or a BI tool")
+    p.add_argument("name", help="login name, e.g. metabase")
+    p.add_argument("--password-env", metavar="VAR", help="read the password from this environment variable (default: ask)")
+    p.set_defaults(func=cmd_grant_reader)
+
+    p = sub.add_parser("export", parents=[common], help="write every report table to a workbook or CSV files")
+    p.add_argument("directory", help="folder to write to (created if missing)")
+    p.add_argument("--format", choices=("xlsx", "csv"), default="xlsx")
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("migrate", parents=[common], help="alembic upgrade (head by default) and rebuild the views")
     p.add_argument("revision", nargs="?", default="head")

@@ -9,7 +9,7 @@ import pytest
 
 from loader.cli import build_parser, main
 
-COMMANDS = ["load", "validate", "tables", "show", "reconcile", "status", "migrate"]
+COMMANDS = ["load", "validate", "tables", "show", "reconcile", "status", "migrate", "serve", "grant-reader", "export"]
 
 
 def test_every_command_has_help(capsys):

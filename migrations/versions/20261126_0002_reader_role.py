@@ -1,5 +1,8 @@
 """The read-only role dwh_reader: usage of the dwh and report schemas, select on their tables and views.
 
+It also takes from PUBLIC the right to create temporary tables in this database, so a reader
+login can create nothing at all.
+
 Roles belong to the whole server, so the role is created only if missing and, on downgrade, dropped
 only when no other database still grants it anything. The loader grants select on views it
 re-creates (loader.views.grant_reader); default privileges cover tables later migrations add.
@@ -39,9 +42,12 @@ def upgrade() -> None:
         op.execute(f"GRANT USAGE ON SCHEMA {schema} TO dwh_reader")
         op.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA {schema} TO dwh_reader")
         op.execute(f"ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} GRANT SELECT ON TABLES TO dwh_reader")
+    # PostgreSQL lets every role create temporary tables in a new database; a reader may create nothing.
+    op.execute("DO $$ BEGIN EXECUTE format('REVOKE TEMPORARY ON DATABASE %I FROM PUBLIC', current_database()); END $$")
 
 
 def downgrade() -> None:
+    op.execute("DO $$ BEGIN EXECUTE format('GRANT TEMPORARY ON DATABASE %I TO PUBLIC', current_database()); END $$")
     for schema in ("dwh", "report"):
         op.execute(f"ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} REVOKE SELECT ON TABLES FROM dwh_reader")
         op.execute(f"REVOKE SELECT ON ALL TABLES IN SCHEMA {schema} FROM dwh_reader")

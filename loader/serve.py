@@ -1,0 +1,65 @@
+"""`dwh serve`: the embedded PostgreSQL on 127.0.0.1 for psql and BI tools.
+
+The embedded server listens only on a Unix socket (that is how the wheel runs it, and what lets
+several `dwh` commands share it). `serve` joins that server like any other command and forwards
+a TCP port on 127.0.0.1 to the socket, so the server's life cycle stays the wheel's: it stops when
+the last command using it, `serve` included, ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import socket
+from collections.abc import Callable
+from pathlib import Path
+
+READER_LOGIN = "reader"
+READER_PASSWORD = "reader"
+
+
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+    except (ConnectionError, asyncio.CancelledError):
+        pass
+    finally:
+        with contextlib.suppress(Exception):
+            writer.close()
+
+
+async def _forward(socket_path: str, client_reader, client_writer) -> None:
+    try:
+        server_reader, server_writer = await asyncio.open_unix_connection(socket_path)
+    except OSError:
+        client_writer.close()
+        return
+    await asyncio.gather(_pipe(client_reader, server_writer), _pipe(server_reader, client_writer))
+
+
+async def forward_tcp(socket_path: str, port: int, ready: Callable[[int], None]) -> None:
+    """Serve 127.0.0.1:port (0: any free port) until SIGINT or SIGTERM."""
+    server = await asyncio.start_server(lambda r, w: _forward(socket_path, r, w), "127.0.0.1", port, family=socket.AF_INET)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    ready(server.sockets[0].getsockname()[1])
+    async with server:
+        await stop.wait()
+    server.close()
+    await server.wait_closed()
+
+
+def socket_path(libpq_url: str) -> str:
+    """The Unix socket file of an embedded server URL (postgresql://user:@/db?host=/dir)."""
+    from sqlalchemy.engine import make_url
+
+    directory = Path(make_url(libpq_url).query["host"])
+    sockets = sorted(p for p in directory.glob(".s.PGSQL.*") if p.suffix != ".lock")
+    if not sockets:
+        raise FileNotFoundError(f"no PostgreSQL socket in {directory}")
+    return str(sockets[0])

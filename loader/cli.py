@@ -36,17 +36,16 @@ def cmd_validate(args) -> int:
 
 
 def cmd_load(args) -> int:
-    from loader import db
-    from loader.load import load, note_failure
+    from loader import settings
+    from loader.unchanged import record_if_unchanged
 
-    dataset = _read(args)
-    with db.open_engine(args.database_url) as engine:
-        try:
-            with db.begin(engine) as conn:
-                result = load(conn, dataset, force=args.force)
-        except Exception as exc:
-            note_failure(engine, dataset, exc)
-            raise
+    folder = _data_dir(args)
+    with settings.resolved_url(args.database_url) as url:
+        digest = None if args.force else record_if_unchanged(url, folder)
+        if digest is not None:
+            print(f"unchanged: the database already holds this data ({digest[:12]}); nothing done (--force reloads)")
+            return 0
+        result, dataset = _full_load(url, folder, args.force)
     if result.outcome == "unchanged":
         print(f"unchanged: the database already holds this data ({dataset.data_hash[:12]}); nothing done (--force reloads)")
     else:
@@ -54,6 +53,24 @@ def cmd_load(args) -> int:
         migrated = f", schema {result.migrated_from or 'empty'} -> {result.migrated_to}" if result.migrated_from != result.migrated_to else ""
         print(f"loaded {total} rows in {len(result.row_counts)} tables from {dataset.folder}{migrated}")
     return 0
+
+
+def _full_load(url: str, folder: Path, force: bool):
+    from loader import db
+    from loader.dataset import read_dataset
+    from loader.load import load, note_failure
+
+    dataset = read_dataset(folder)
+    engine = db.make_engine(url)
+    try:
+        try:
+            with db.begin(engine) as conn:
+                return load(conn, dataset, force=force), dataset
+        except Exception as exc:
+            note_failure(engine, dataset, exc)
+            raise
+    finally:
+        engine.dispose()
 
 
 def cmd_migrate(args) -> int:

@@ -7,7 +7,6 @@ there are none. The shape of each CSV is the shape of its table in :mod:`loader.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -18,6 +17,7 @@ import sqlalchemy as sa
 from loader import schema
 from loader.csvfile import Problem, read_text, records
 from loader.errors import InputError
+from loader.fingerprint import data_hash
 
 MAX_PROBLEMS = 50
 
@@ -193,18 +193,21 @@ def _read_table(folder: Path, spec: TableSpec, out: _Collector) -> TableData:
         out.add(label, header.line, 1, _header_problem(header.values, expected))
         return data
     width = len(expected)
+    parsers = list(enumerate(spec.columns))
     for record in rows:
-        if len(record.values) != width:
-            column = record.columns[width] if len(record.values) > width else record.columns[-1]
-            out.add(label, record.line, column, f"{len(record.values)} fields (expected {width}: {','.join(expected)})")
+        values = record.values
+        if len(values) != width:
+            columns = record.columns
+            column = columns[width] if len(values) > width else columns[-1]
+            out.add(label, record.line, column, f"{len(values)} fields (expected {width}: {','.join(expected)})")
             continue
         typed = []
         ok = True
-        for value, column, col_spec in zip(record.values, record.columns, spec.columns):
+        for i, col_spec in parsers:
             try:
-                typed.append(_parse(value, col_spec))
+                typed.append(_parse(values[i], col_spec))
             except ValueError as exc:
-                out.add(label, record.line, column, str(exc))
+                out.add(label, record.line, record.columns[i], str(exc))
                 ok = False
         if ok:
             data.records.append(record)
@@ -298,16 +301,6 @@ def _check_catalogue(tables: dict[str, TableData], out: _Collector) -> None:
                 out.add(path, line, col, f"table {row[j]} belongs in {catalogued[row[j]]}.csv (expected only {fact} tables here)")
 
 
-def dataset_hash(folder: Path) -> str:
-    digest = hashlib.sha256()
-    for name in schema.LOAD_ORDER:
-        path = folder / f"{name}.csv"
-        digest.update(name.encode() + b"\0")
-        digest.update(path.read_bytes() if path.exists() else b"<missing>")
-        digest.update(b"\0")
-    return digest.hexdigest()
-
-
 def read_dataset(folder: Path) -> Dataset:
     """Parse and check every CSV of ``folder``; raise InputError listing every problem."""
     out = _Collector()
@@ -325,7 +318,7 @@ def read_dataset(folder: Path) -> Dataset:
         out.problems.extend(check_dataset(tables))
     if out.problems:
         raise_problems(out.problems)
-    return Dataset(folder, tables, dataset_hash(folder))
+    return Dataset(folder, tables, data_hash(folder))
 
 
 def raise_problems(problems: list[Problem]) -> None:

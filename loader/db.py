@@ -15,17 +15,7 @@ from loader.errors import DatabaseUnavailable
 @contextlib.contextmanager
 def open_engine(url_option: str | None = None) -> Iterator[Engine]:
     """Yield an engine for the configured database; starts the embedded server when none is configured."""
-    url = settings.database_url(url_option)
-    if url is None:
-        from loader.embedded import embedded_server
-
-        with embedded_server(settings.dwh_home()) as embedded_url:
-            engine = make_engine(embedded_url)
-            try:
-                yield engine
-            finally:
-                engine.dispose()
-    else:
+    with settings.resolved_url(url_option) as url:
         engine = make_engine(url)
         try:
             yield engine

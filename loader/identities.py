@@ -19,8 +19,9 @@ recorded in ``source_inconsistency.csv`` with both figures and reported by ``dwh
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from decimal import Decimal
 
 from loader import schema
@@ -39,7 +40,10 @@ class Obs:
     key: tuple[str, ...]
     value: int | Decimal
     status: str = "printed"
-    where: tuple[str, int, int] | None = None  # (file, line, column) of the value in the CSV
+    # Where the value is printed in the CSV: a function giving (file, line, column), called only
+    # for an error message (working out a column costs more than the check itself).
+    where: Callable[[], tuple[str, int, int]] | None = field(default=None, compare=False, repr=False)
+    document: str = ""  # identities hold within one source document
 
     def coordinate(self, dim: str) -> str:
         return self.key[self.dims.index(dim)]
@@ -97,6 +101,8 @@ def dims_of(fact: str) -> tuple[str, ...]:
 
 def observations_from_tables(tables) -> list[Obs]:
     """Observations of every fact table of a parsed dataset (loader.dataset.TableData)."""
+    catalogue = tables["source_table"]
+    document_of = {r[catalogue.column_index("table_id")]: r[catalogue.column_index("document_id")] for r in catalogue.rows}
     out: list[Obs] = []
     for fact in schema.FACT_TABLES:
         data = tables[fact]
@@ -109,7 +115,16 @@ def observations_from_tables(tables) -> list[Obs]:
         s_idx = header.index("status_id")
         for i, row in enumerate(data.rows):
             out.append(
-                Obs(fact, row[t_idx], dims, tuple(row[j] for j in d_idx), row[v_idx], row[s_idx], data.where(i, v_name))
+                Obs(
+                    fact,
+                    row[t_idx],
+                    dims,
+                    tuple(row[j] for j in d_idx),
+                    row[v_idx],
+                    row[s_idx],
+                    partial(data.where, i, v_name),
+                    document_of.get(row[t_idx], ""),
+                )
             )
     return out
 
@@ -117,73 +132,78 @@ def observations_from_tables(tables) -> list[Obs]:
 # ------------------------------------------------------------------ the rules
 
 
-def _by_table(observations: Iterable[Obs]) -> dict[tuple[str, str], list[Obs]]:
-    grouped: dict[tuple[str, str], list[Obs]] = defaultdict(list)
+def _by_table(observations: Iterable[Obs]) -> dict[tuple[str, str, str], list[Obs]]:
+    grouped: dict[tuple[str, str, str], list[Obs]] = defaultdict(list)
     for o in observations:
-        grouped[(o.fact, o.table_id)].append(o)
+        grouped[(o.fact, o.document, o.table_id)].append(o)
     return grouped
 
 
-def _breakdown(obs: list[Obs]) -> set[str]:
-    """Dimensions in which a table has members other than the total."""
-    if not obs:
-        return set()
-    dims = obs[0].dims
-    return {d for i, d in enumerate(dims) if any(o.key[i] != TOTAL for o in obs)}
+class _Table:
+    """The figures of one printed table, indexed for finding the cells a total adds up.
 
+    A cell is a part of the total over dimension d when putting _T in its d coordinate gives the
+    total's key; so the cells are indexed by that key, once per dimension (one pass, no search).
+    """
 
-def _sum_checks(total: Obs, table_obs: list[Obs], total_dims: set[str], table_id: str) -> list[Check]:
-    """Checks of ``total`` against the cells of one table (which may be its own)."""
-    breakdown = _breakdown(table_obs) & total_dims
-    if not breakdown:
-        return []
-    dims = total.dims
-    fixed = [i for i, d in enumerate(dims) if d not in total_dims]
-    checks = []
-    for d in sorted(breakdown, key=dims.index):
-        di = dims.index(d)
-        parts = [
-            o
-            for o in table_obs
-            if o.key[di] != TOTAL
-            and all(o.key[i] == total.key[i] for i in fixed)
-            and all(o.key[i] == TOTAL for i, name in enumerate(dims) if name in total_dims and name != d)
-        ]
-        if parts:
-            where = "" if table_id == total.table_id else f" of {table_id}"
-            checks.append(Check("sum", total, sum(o.value for o in parts), f"the sum over {d.removesuffix('_id')}{where}", parts))
-    if not checks and len(breakdown) > 1:
-        idx = [dims.index(d) for d in breakdown]
-        parts = [
-            o
-            for o in table_obs
-            if all(o.key[i] != TOTAL for i in idx) and all(o.key[i] == total.key[i] for i in fixed)
-        ]
-        if parts:
-            names = " and ".join(d.removesuffix("_id") for d in sorted(breakdown, key=dims.index))
-            where = "" if table_id == total.table_id else f" of {table_id}"
-            checks.append(Check("sum", total, sum(o.value for o in parts), f"the sum over {names}{where}", parts))
-    return checks
+    def __init__(self, table_id: str, obs: list[Obs]):
+        self.table_id = table_id
+        self.obs = obs
+        dims = obs[0].dims
+        self.breakdown = {d for i, d in enumerate(dims) if any(o.key[i] != TOTAL for o in obs)}
+        self.parts: dict[str, dict[tuple, list[Obs]]] = {}
+        for d in self.breakdown:
+            i = dims.index(d)
+            index: dict[tuple, list[Obs]] = defaultdict(list)
+            for o in obs:
+                if o.key[i] != TOTAL:
+                    index[o.key[:i] + (TOTAL,) + o.key[i + 1 :]].append(o)
+            self.parts[d] = index
+
+    def sum_checks(self, total: Obs, total_dims: set[str]) -> list[Check]:
+        """Checks of ``total`` against the cells of this table (which may be its own)."""
+        breakdown = self.breakdown & total_dims
+        dims = total.dims
+        where = "" if self.table_id == total.table_id else f" of {self.table_id}"
+        checks = []
+        for d in sorted(breakdown, key=dims.index):
+            parts = self.parts[d].get(total.key)
+            if parts:
+                checks.append(Check("sum", total, sum(o.value for o in parts), f"the sum over {d.removesuffix('_id')}{where}", parts))
+        if not checks and len(breakdown) > 1:
+            # A grand total whose marginal cells are not printed (T2c_project's Eindtotaal).
+            idx = [dims.index(d) for d in breakdown]
+            fixed = [i for i, d in enumerate(dims) if d not in breakdown]
+            parts = [
+                o
+                for o in self.obs
+                if all(o.key[i] != TOTAL for i in idx) and all(o.key[i] == total.key[i] for i in fixed)
+            ]
+            if parts:
+                names = " and ".join(d.removesuffix("_id") for d in sorted(breakdown, key=dims.index))
+                checks.append(Check("sum", total, sum(o.value for o in parts), f"the sum over {names}{where}", parts))
+        return checks
 
 
 def marginal_checks(observations: Iterable[Obs]) -> list[Check]:
-    grouped = _by_table(observations)
-    tables_of_fact: dict[str, list[str]] = defaultdict(list)
-    for fact, table_id in grouped:
-        tables_of_fact[fact].append(table_id)
+    tables: dict[tuple[str, str], list[_Table]] = defaultdict(list)
+    for (fact, document, table_id), obs in _by_table(observations).items():
+        tables[(fact, document)].append(_Table(table_id, obs))
     checks: list[Check] = []
-    for (fact, table_id), obs in grouped.items():
-        for total in obs:
-            total_dims = {d for d, c in zip(total.dims, total.key) if c == TOTAL}
-            if not total_dims:
-                continue
-            own = _sum_checks(total, obs, total_dims, table_id)
-            if own:
-                checks.extend(own)
-                continue
-            for other in tables_of_fact[fact]:
-                if other != table_id:
-                    checks.extend(_sum_checks(total, grouped[(fact, other)], total_dims, other))
+    for siblings in tables.values():
+        for table in siblings:
+            for total in table.obs:
+                total_dims = {d for d, c in zip(total.dims, total.key) if c == TOTAL}
+                if not total_dims:
+                    continue
+                own = table.sum_checks(total, total_dims)
+                if own:
+                    checks.extend(own)
+                    continue
+                # A total its own table does not break down (T1_totaal): the other versions do.
+                for other in siblings:
+                    if other is not table:
+                        checks.extend(other.sum_checks(total, total_dims))
     return checks
 
 
@@ -192,7 +212,7 @@ def same_figure_checks(observations: Iterable[Obs]) -> list[Check]:
     first: dict[tuple, Obs] = {}
     checks = []
     for o in observations:
-        k = (o.fact, o.key)
+        k = (o.fact, o.document, o.key)
         if k in first:
             f = first[k]
             checks.append(Check("same", o, f.value, f"the same figure in {f.table_id}", [f]))
@@ -219,10 +239,11 @@ def breakdown_agreement_checks(observations: Iterable[Obs]) -> list[Check]:
         rest = tuple((d, c) for d, c in zip(o.dims, o.key) if d not in BREAKDOWNS)
         if any(c == TOTAL for _, c in rest):
             continue
-        value, parts = sums[(o.fact, rest)].get(o.table_id, (0, []))
-        sums[(o.fact, rest)][o.table_id] = (value + o.value, parts + [o])
+        value, parts = sums[(o.fact, o.document, rest)].get(o.table_id, (0, []))
+        parts.append(o)
+        sums[(o.fact, o.document, rest)][o.table_id] = (value + o.value, parts)
     checks = []
-    for (fact, rest), by_table in sums.items():
+    for (fact, _, rest), by_table in sums.items():
         tables = sorted(by_table)
         if len(tables) < 2:
             continue
@@ -242,7 +263,7 @@ def sustained_order_checks(observations: Iterable[Obs]) -> list[Check]:
     for o in observations:
         if o.fact == "sustained_doorstroom":
             k = tuple(c for d, c in zip(o.dims, o.key) if d != "threshold_id")
-            cells[(o.table_id, k)][o.coordinate("threshold_id")] = o
+            cells[(o.document, o.table_id, k)][o.coordinate("threshold_id")] = o
     checks = []
     for by_threshold in cells.values():
         for longer, shorter in zip(order, order[1:]):
@@ -354,7 +375,7 @@ def check_dataset(tables) -> list[Problem]:
         problems.append(Problem(path, 1, 1, message))
     for check, verdict in verdicts:
         if verdict == "FAIL":
-            path, line, column = check.total.where or ("<data>", 1, 1)
+            path, line, column = check.total.where() if check.total.where else ("<data>", 1, 1)
             problems.append(
                 Problem(
                     path,
@@ -381,6 +402,6 @@ def _rows(data) -> list[dict]:
     out = []
     for i, row in enumerate(data.rows):
         d = dict(zip(header, row))
-        d["where"] = data.where(i, "value" if "value" in header else header[0])
+        d["where"] = partial(data.where, i, "value" if "value" in header else header[0])
         out.append(d)
     return out

@@ -17,8 +17,7 @@ from loader import migrate, schema, views
 from loader.dataset import Dataset
 from loader.errors import DwhError
 
-#: Key of the advisory lock that serializes loads (and migrations) on one database.
-LOAD_LOCK = 0x64776800  # "dwh\0"
+from loader.unchanged import LOAD_LOCK
 
 
 @dataclass

@@ -1,17 +1,20 @@
-"""Alembic, driven on a connection the caller owns (Alembic cookbook: sharing a connection)."""
+"""Alembic, driven on a connection the caller owns (Alembic cookbook: sharing a connection).
+
+Alembic is imported only when a migration has to run: a load into an up-to-date database asks
+the version table itself and does not pay for importing Alembic.
+"""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 
 from loader import resources
+from loader.fingerprint import SCHEMA_HEAD as HEAD
 
 
-def alembic_config(connection: sa.Connection | None = None) -> Config:
+def alembic_config(connection: sa.Connection | None = None):
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(resources.migrations_dir()))
     if connection is not None:
@@ -20,16 +23,23 @@ def alembic_config(connection: sa.Connection | None = None) -> Config:
 
 
 def head_revision() -> str:
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+    return HEAD
 
 
 def current_revision(connection: sa.Connection) -> str | None:
-    return MigrationContext.configure(connection).get_current_revision()
+    """The revision the database is at (Alembic's version table), or None for an empty database."""
+    if connection.execute(sa.text("select to_regclass('public.alembic_version')")).scalar() is None:
+        return None
+    return connection.execute(sa.text("select version_num from public.alembic_version")).scalar()
 
 
 def upgrade(connection: sa.Connection, revision: str = "head") -> None:
+    from alembic import command
+
     command.upgrade(alembic_config(connection), revision)
 
 
 def downgrade(connection: sa.Connection, revision: str) -> None:
+    from alembic import command
+
     command.downgrade(alembic_config(connection), revision)

@@ -9,13 +9,15 @@ from loader.identities import Check, Obs, all_checks, dims_of, judge, recorded_i
 
 
 def observations(conn: sa.Connection) -> list[Obs]:
+    st = schema.source_table
+    document_of = dict(conn.execute(sa.select(st.c.table_id, st.c.document_id)).all())
     out = []
     for fact, table in schema.FACT_TABLES.items():
         dims = dims_of(fact)
         value = value_column(fact)
         columns = [table.c.table_id, *(table.c[d] for d in dims), table.c[value], table.c.status_id]
         for row in conn.execute(sa.select(*columns)):
-            out.append(Obs(fact, row[0], dims, tuple(row[1 : 1 + len(dims)]), row[-2], row[-1]))
+            out.append(Obs(fact, row[0], dims, tuple(row[1 : 1 + len(dims)]), row[-2], row[-1], document=document_of[row[0]]))
     return out
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
-
-from sqlalchemy.engine import URL, make_url
 
 from loader.errors import InputError
 
@@ -19,8 +19,23 @@ def database_url(cli_value: str | None = None) -> str | None:
     return value
 
 
-def sqlalchemy_url(url: str) -> URL:
+@contextlib.contextmanager
+def resolved_url(cli_value: str | None = None) -> Iterator[str]:
+    """The libpq URL to use; with none configured, start (or join) the embedded server for the block."""
+    url = database_url(cli_value)
+    if url is not None:
+        yield url
+        return
+    from loader.embedded import embedded_server
+
+    with embedded_server(dwh_home()) as embedded_url:
+        yield embedded_url
+
+
+def sqlalchemy_url(url: str):
     """Turn a libpq URL (``postgresql://`` or ``postgres://``) into the psycopg 3 dialect's URL."""
+    from sqlalchemy.engine import make_url
+
     try:
         parsed = make_url(url.replace("postgres://", "postgresql://", 1) if url.startswith("postgres://") else url)
     except Exception as exc:  # sqlalchemy raises ArgumentError with a long text
@@ -32,6 +47,8 @@ def sqlalchemy_url(url: str) -> URL:
 
 def redact(url: str) -> str:
     """The URL without its password, for messages."""
+    from sqlalchemy.engine import make_url
+
     try:
         return make_url(url).render_as_string(hide_password=True)
     except Exception:

@@ -7,25 +7,10 @@ reader role's grant and the comments (in the same file) come back with it.
 
 from __future__ import annotations
 
-import hashlib
-from pathlib import Path
-
 import sqlalchemy as sa
 
-from loader import resources, schema
-
-
-def view_files() -> dict[str, Path]:
-    """View name -> file, for every ``sql/report/*.sql``."""
-    folder = resources.sql_dir() / schema.REPORT_SCHEMA
-    return {path.stem: path for path in sorted(folder.glob("*.sql"))}
-
-
-def views_hash() -> str:
-    digest = hashlib.sha256()
-    for name, path in view_files().items():
-        digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
+from loader import schema
+from loader.fingerprint import view_files, views_hash  # noqa: F401  (part of this module's interface)
 
 
 def existing_views(conn: sa.Connection) -> set[str]:

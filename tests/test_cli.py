@@ -130,3 +130,24 @@ def test_both_url_schemes_work(loaded_db, scheme, capsys):
     url = loaded_db.replace("postgresql://", f"{scheme}://", 1)
     assert main(["show", "T1_totaal", "--format", "csv", "--database-url", url]) == 0
     assert "1010,2320" in capsys.readouterr().out
+
+
+def test_two_commands_at_once_share_the_embedded_server_and_leave_none_running(tmp_path):
+    """Without a URL each command starts (or joins) the embedded server and releases it."""
+    import os
+
+    from loader.embedded import server_pid_alive
+
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env["DWH_HOME"] = str(tmp_path / "home")
+    first = subprocess.run([sys.executable, "-m", "loader", "load"], env=env, capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stderr
+    commands = [
+        subprocess.Popen([sys.executable, "-m", "loader", "show", "T1_totaal", "--format", "csv"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    for command in commands:
+        out, err = command.communicate(timeout=300)
+        assert command.returncode == 0, err
+        assert out == "CMW,LDE\n1010,2320\n"
+    assert not server_pid_alive(tmp_path / "home")

@@ -205,7 +205,7 @@ def scale_dataset(target_rows: int, out: Path) -> int:
         w.writerow(catalogue[0])
         for k in range(copies):
             for row in catalogue[1:]:
-                w.writerow([row[0] + suffix(k), row[1] + suffix(k), row[2], str(k * 100 + int(row[3])), *row[4:]])
+                w.writerow([row[0] + suffix(k), row[1] + suffix(k), row[2], str(k * (len(catalogue) - 1) + int(row[3])), *row[4:]])
     for name, rows in facts.items():
         with open(out / f"{name}.csv", "w", newline="", encoding="utf-8") as fh:
             w = csv.writer(fh, lineterminator="\n")

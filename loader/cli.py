@@ -78,7 +78,7 @@ def cmd_migrate(args) -> int:
 
     with db.open_engine(args.database_url) as engine, db.begin(engine) as conn:
         load.lock(conn)
-        before, after = load.migrate_and_rebuild_views(conn, args.revision)
+        before, after = load.migrate_schema(conn, args.revision)
         views.create_views(conn)
     print(f"schema at {after} (was {before or 'empty'})")
     return 0

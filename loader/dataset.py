@@ -33,13 +33,14 @@ class ColumnSpec:
     kind: str  # text, integer, decimal, date, boolean
     required: bool
     minimum: int | None
+    maximum: int | None  # the largest value the database column holds
     references: tuple[str, str] | None  # (table, column)
 
     @property
     def expected(self) -> str:
         return {
             "text": "text",
-            "integer": "a whole number" + (" >= 0" if self.minimum == 0 else ""),
+            "integer": "a whole number" + (" >= 0" if self.minimum == 0 else "") + (f" up to {self.maximum}" if self.maximum else ""),
             "number": "a number with a dot for decimals, e.g. 100 or -7193.98",
             "decimal": "an amount with two decimals and a dot, e.g. 27313.55 or -10637.67",
             "date": "a date YYYY-MM-DD",
@@ -88,6 +89,7 @@ def table_spec(table: sa.Table) -> TableSpec:
                 kind=_kind(c),
                 required=not c.nullable,
                 minimum=c.info.get("minimum"),
+                maximum=32767 if isinstance(c.type, sa.SmallInteger) else 2147483647 if isinstance(c.type, sa.Integer) else None,
                 references=(fk.column.table.name, fk.column.name) if fk is not None else None,
             )
         )
@@ -148,6 +150,8 @@ def _parse(value: str, spec: ColumnSpec):
         number = int(value)
         if spec.minimum is not None and number < spec.minimum:
             raise ValueError(f"{spec.name} {value!r} is negative (expected {spec.expected})")
+        if spec.maximum is not None and abs(number) > spec.maximum:
+            raise ValueError(f"{spec.name} {value!r} is too large (expected {spec.expected})")
         return number
     if spec.kind == "decimal":
         if not _DECIMAL.fullmatch(value):

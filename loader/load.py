@@ -16,7 +16,6 @@ import loader
 from loader import migrate, schema, views
 from loader.dataset import Dataset
 from loader.errors import DwhError
-
 from loader.unchanged import LOAD_LOCK
 
 
@@ -32,8 +31,9 @@ def lock(conn: sa.Connection) -> None:
     conn.execute(sa.text("select pg_advisory_xact_lock(:k)"), {"k": LOAD_LOCK})
 
 
-def migrate_and_rebuild_views(conn: sa.Connection, revision: str = "head") -> tuple[str | None, str | None]:
-    """Upgrade the schema; the views are dropped first when a migration runs and then re-created."""
+def migrate_schema(conn: sa.Connection, revision: str = "head") -> tuple[str | None, str | None]:
+    """Upgrade the schema. When a migration runs, the views (which depend on the tables) are
+    dropped first; the caller re-creates them (loader.views.create_views)."""
     before = migrate.current_revision(conn)
     target = migrate.head_revision() if revision == "head" else revision
     if before != target:
@@ -57,7 +57,7 @@ def load(conn: sa.Connection, dataset: Dataset, *, force: bool = False) -> LoadR
     """Load ``dataset`` on ``conn`` (inside the caller's transaction)."""
     started = _now(conn)
     lock(conn)
-    before, after = migrate_and_rebuild_views(conn)
+    before, after = migrate_schema(conn)
     views_hash = views.views_hash()
     previous = last_load(conn)
     # Views are re-created only when their definitions change: CREATE OR REPLACE takes an

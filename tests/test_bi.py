@@ -110,6 +110,7 @@ def test_grant_reader_command(databases, loaded_db, capsys, monkeypatch):
 
 def test_serve_is_reachable_by_psql_as_the_reader_and_stops_on_sigterm(tmp_path):
     from loader.embedded import server_pid_alive
+    from loader.unchanged import bundled_psql
 
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env["DWH_HOME"] = str(tmp_path / "home")
@@ -122,9 +123,8 @@ def test_serve_is_reachable_by_psql_as_the_reader_and_stops_on_sigterm(tmp_path)
         command = serve.stdout.readline().strip()
         assert command.startswith('psql "postgresql://reader:reader@127.0.0.1:')
         url = command.split('"')[1]
-        psql = subprocess.run(["psql", url, "-At", "-c", 'select "CMW" from report.t1_totaal'], capture_output=True, text=True, timeout=60)
-        if psql.returncode == 127:  # no psql on this machine: the same connection through psycopg
-            pytest.skip("psql is not installed")
+        # psql as a user would run it (the real binary that ships in the pgserver wheel).
+        psql = subprocess.run([str(bundled_psql()), url, "-X", "-At", "-c", 'select "CMW" from report.t1_totaal'], capture_output=True, text=True, timeout=60)
         assert psql.stdout.strip() == "1010", psql.stderr
         with psycopg.connect(url) as conn:
             with pytest.raises(psycopg.errors.InsufficientPrivilege):

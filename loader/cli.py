@@ -45,29 +45,27 @@ def cmd_load(args) -> int:
         if digest is not None:
             print(f"unchanged: the database already holds this data ({digest[:12]}); nothing done (--force reloads)")
             return 0
-        result, dataset = _full_load(url, folder, args.force)
+        result = _full_load(url, folder, args.force)
     if result.outcome == "unchanged":
-        print(f"unchanged: the database already holds this data ({dataset.data_hash[:12]}); nothing done (--force reloads)")
+        print("unchanged: the database already holds this data; nothing done (--force reloads)")
     else:
         total = sum(result.row_counts.values())
         migrated = f", schema {result.migrated_from or 'empty'} -> {result.migrated_to}" if result.migrated_from != result.migrated_to else ""
-        print(f"loaded {total} rows in {len(result.row_counts)} tables from {dataset.folder}{migrated}")
+        print(f"loaded {total} rows in {len(result.row_counts)} tables from {folder}{migrated}")
     return 0
 
 
 def _full_load(url: str, folder: Path, force: bool):
     from loader import db
-    from loader.dataset import read_dataset
-    from loader.load import load, note_failure
+    from loader.load import load_folder, note_failure
 
-    dataset = read_dataset(folder)
     engine = db.make_engine(url)
     try:
         try:
             with db.begin(engine) as conn:
-                return load(conn, dataset, force=force), dataset
+                return load_folder(conn, folder, force=force)
         except Exception as exc:
-            note_failure(engine, dataset, exc)
+            note_failure(engine, folder, exc)
             raise
     finally:
         engine.dispose()

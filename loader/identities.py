@@ -10,7 +10,14 @@ quoted in the prose must follow from the tables. Totals are the dimension member
   Totaal); a grand total whose marginal cells are not printed is the sum of all detail cells;
 * a total that its own table does not break down (T1_totaal) is checked against each other table
   of the same fact that breaks it down (T1_provincie, T1_leeftijd);
-* a cell printed in several tables of one fact must have one value.
+* a cell printed in several tables of one fact must have one value;
+* the province, age and project versions of a table count the same people: their detail cells
+  add up to the same number for every year, measure and phase, printed or not (this is what
+  places some cells of T2c);
+* workers still in the NEC after 12 months are among those after 6, after 3, and all doorstroom.
+
+All of them hold within one source document. Figures of different facts (answer 1 against
+answer 4) and the prose figures are tied by the expressions in CROSS_FACT and prose_figure.csv.
 
 A failed identity is a problem unless the source itself disagrees there; such a disagreement is
 recorded in ``source_inconsistency.csv`` with both figures and reported by ``dwh reconcile``.
@@ -21,8 +28,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import partial
 from decimal import Decimal
+from functools import partial
 
 from loader import schema
 from loader.csvfile import Problem

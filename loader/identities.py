@@ -77,10 +77,6 @@ class Check:
         return self.total.value == self.computed
 
     @property
-    def difference(self) -> int | Decimal:
-        return self.total.value - self.computed
-
-    @property
     def relation(self) -> str:
         return ">=" if self.kind == "order" else "="
 
@@ -88,10 +84,6 @@ class Check:
     def subject(self) -> str:
         """The left-hand side in words: a printed figure, or (across) a table's cells added up."""
         return f"{self.total.label()} added up" if self.kind == "across" else self.total.label()
-
-    def sentence(self) -> str:
-        """E.g. 'T2ab_project[esf_project=7889] 100 = the sum over start_year 100'."""
-        return f"{self.subject} {self.total.value} {self.relation} {self.description} {self.computed}"
 
     def identity_key(self) -> str:
         return f"{self.subject} {self.relation} {self.description}"
@@ -401,6 +393,14 @@ def check_dataset(tables) -> list[Problem]:
         if row[data.column_index("identity")] in stale:
             path, line, column = data.where(i, "identity")
             problems.append(Problem(path, line, column, "recorded inconsistency does not occur in the data (expected a failing identity with these figures)"))
+    # The status flag on a figure and the record of the disagreement must say the same thing.
+    disagreeing = {check.total for check, verdict in verdicts if verdict == "source inconsistency"}
+    for o in observations:
+        flagged = o.status == "inconsistent"
+        if flagged != (o in disagreeing):
+            path, line, column = o.where() if o.where else ("<data>", 1, 1)
+            expected = "a recorded disagreement in source_inconsistency.csv" if flagged else "status_id inconsistent"
+            problems.append(Problem(path, line, column, f"{o.label()} has status_id {o.status} (expected {expected})"))
     return problems
 
 

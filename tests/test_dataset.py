@@ -128,3 +128,40 @@ def test_changing_any_single_figure_breaks_an_identity(shipped_dataset):
         count += 1
     assert count > 600
     assert unnoticed == []
+
+
+def test_a_recorded_source_inconsistency_is_accepted_and_reconciled(tmp_path, databases, capsys):
+    """A printed total that disagrees with its cells is kept, flagged, recorded and reported."""
+    import shutil
+
+    from loader import resources
+    from loader.cli import main
+
+    folder = tmp_path / "data"
+    shutil.copytree(resources.data_dir(), folder)
+    # Pretend the document printed 71 for LDE: 1070 + 71 = 1141, but the total says 1140.
+    text = (folder / "sec_nec_sec.csv").read_text()
+    text = text.replace(",LDE,70,", ",LDE,71,").replace("2018,_T,1140,printed,", "2018,_T,1140,inconsistent,")
+    (folder / "sec_nec_sec.csv").write_text(text)
+    record = "T4_sec_nec_sec[since_year=2018] = the sum over measure,T4_sec_nec_sec,1140,1141,test: printed total kept\n"
+    with open(folder / "source_inconsistency.csv", "a") as fh:
+        fh.write(record)
+    assert main(["validate", "--data", str(folder)]) == 0
+    capsys.readouterr()
+
+    url = databases.create()
+    assert main(["load", "--data", str(folder), "--database-url", url]) == 0
+    assert main(["reconcile", "--database-url", url]) == 0
+    out = capsys.readouterr().out
+    assert "SRC  T4_sec_nec_sec[since_year=2018] 1140 = the sum over measure 1141" in out
+    assert out.splitlines()[-1].endswith("1 recorded source inconsistencies, 0 fail")
+
+    # Without the flag on the total, or with other figures, the record no longer fits.
+    (folder / "sec_nec_sec.csv").write_text(text.replace("inconsistent", "printed"))
+    assert main(["validate", "--data", str(folder)]) == 2
+    assert "has status_id printed (expected status_id inconsistent)" in capsys.readouterr().err
+    (folder / "sec_nec_sec.csv").write_text(text.replace(",LDE,71,", ",LDE,72,"))
+    assert main(["validate", "--data", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert "is 1140 but the sum over measure is 1142" in err
+    assert "recorded inconsistency does not occur in the data" in err

@@ -38,11 +38,6 @@ class Record:
         self._text = text
 
     @property
-    def text(self) -> str:
-        """The record as it stands in the file (one CSV line, without its line ending)."""
-        return self._text
-
-    @property
     def columns(self) -> list[int]:
         """The 1-based column where each field starts."""
         return split_line(self._text)[1]

@@ -133,18 +133,23 @@ def _copy_sql(name: str) -> str:
 
 def replace_data(conn: sa.Connection, dataset: Dataset) -> dict[str, int]:
     delete_data(conn)
-    raw = conn.connection.driver_connection
-    counts = {}
-    with raw.cursor() as cursor:
-        for name in schema.LOAD_ORDER:
-            records = dataset.tables[name].records
-            # The checked records go to COPY as the CSV lines they are (empty field = NULL, as in
-            # the curated files), in large chunks: no per-value adaptation in Python.
-            with cursor.copy(_copy_sql(name)) as copy:
-                for start in range(0, len(records), COPY_CHUNK):
-                    copy.write("".join(_copy_line(r) + "\n" for r in records[start : start + COPY_CHUNK]))
-            counts[name] = len(records)
-    return counts
+    with conn.connection.driver_connection.cursor() as cursor:
+        copy_files(cursor, dataset.folder)
+    return {name: len(dataset.tables[name].records) for name in schema.LOAD_ORDER}
+
+
+def copy_files(cursor, folder: Path, stopping: threading.Event | None = None) -> None:
+    """COPY every curated file of ``folder`` into its table, in load order.
+
+    The records go to COPY as the CSV lines they are (empty field = NULL, as in the curated
+    files), in large chunks: no per-value adaptation in Python.
+    """
+    for name in schema.LOAD_ORDER:
+        with cursor.copy(_copy_sql(name)) as copy:
+            for chunk in _chunks(Path(folder) / SPECS[name].file_name):
+                if stopping is not None and stopping.is_set():
+                    raise _Stopped
+                copy.write(chunk)
 
 
 class _Stopped(Exception):
@@ -164,12 +169,7 @@ class _Copier(threading.Thread):
     def run(self) -> None:
         try:
             with self._raw.cursor() as cursor:
-                for name in schema.LOAD_ORDER:
-                    with cursor.copy(_copy_sql(name)) as copy:
-                        for chunk in _chunks(self._folder / SPECS[name].file_name):
-                            if self._stopping.is_set():
-                                raise _Stopped
-                            copy.write(chunk)
+                copy_files(cursor, self._folder, self._stopping)
         except BaseException as exc:  # reported by finish(), unless the checks explain it
             self.error = exc
 
@@ -201,11 +201,6 @@ def _chunks(path: Path):
                 line = _copy_values(split_line(line)[0])
             out.append(line + "\n")
         yield "".join(out)
-
-
-def _copy_line(record) -> str:
-    """The record as a line of COPY's CSV format, where only an unquoted empty field is NULL."""
-    return record.text if '"' not in record.text else _copy_values(record.values)
 
 
 def _copy_values(values: list[str]) -> str:

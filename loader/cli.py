@@ -83,14 +83,19 @@ def cmd_migrate(args) -> int:
 
 
 def cmd_tables(args) -> int:
+    from loader import textlayout
     from loader.dataset import read_dataset
 
     catalogue = read_dataset(_data_dir(args)).tables["source_table"]
     header = catalogue.spec.header
     rows = sorted((dict(zip(header, r)) for r in catalogue.rows), key=lambda r: r["position"])
-    width = max(len(r["table_id"]) for r in rows)
-    for r in rows:
-        print(f"{r['table_id'].ljust(width)}  {r['answer'].ljust(4)}  {r['caption']}")
+    lines = textlayout.layout(
+        ["id", "answer", "grain", "caption"],
+        [[r["table_id"], r["answer"], r["grain"], r["caption"]] for r in rows],
+        label_columns=4,
+        width=args.width or textlayout.terminal_width(),
+    )
+    print("\n".join(lines))
     return 0
 
 
@@ -103,7 +108,7 @@ def cmd_show(args) -> int:
     with db.open_engine(args.database_url) as engine, db.begin(engine) as conn:
         entries = report.catalog(conn)
         chosen = entries if args.all else [report.find(entries, args.table_id)]
-        outputs = [render(report.read_table(conn, e), args.format) for e in chosen]
+        outputs = [render(report.read_table(conn, e), args.format, args.width) for e in chosen]
     separator = "\n" if args.format in ("text", "markdown") else ""
     sys.stdout.write(separator.join(outputs))
     return 0
@@ -203,14 +208,29 @@ def cmd_serve(args) -> int:
 def cmd_export(args) -> int:
     from loader import db, export, report
 
+    target = Path(args.directory)
+    export.check_target(target)
     with db.open_engine(args.database_url) as engine, db.begin(engine) as conn:
         tables = [report.read_table(conn, e) for e in report.catalog(conn)]
-    written = export.export(tables, Path(args.directory), args.format)
+        cells = export.cells(conn) if args.format == "csv" else None
+    written = export.export(tables, target, args.format, cells)
     print(f"wrote {len(tables)} tables to {written}")
     return 0
 
 
 # ------------------------------------------------------------------ parser
+
+
+def _width(text: str) -> int:
+    from loader.textlayout import MIN_WIDTH
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of characters, got {text!r}") from None
+    if value < MIN_WIDTH:
+        raise argparse.ArgumentTypeError(f"at least {MIN_WIDTH} characters, got {value}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -239,13 +259,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", parents=[common, data], help="check the curated CSVs without a database")
     p.set_defaults(func=cmd_validate)
 
-    p = sub.add_parser("tables", parents=[common, data], help="list the document's tables: id, answer, caption")
+    p = sub.add_parser("tables", parents=[common, data], help="list the document's tables: id, answer, grain, caption")
+    p.add_argument("--width", type=_width, metavar="N", help="wrap to N characters (default: $COLUMNS, else the terminal's width, else 100)")
     p.set_defaults(func=cmd_tables)
 
     p = sub.add_parser("show", parents=[common], help="print one report view as the document's table")
     p.add_argument("table_id", nargs="?", help="table id, e.g. T1_provincie (see `dwh tables`)")
     p.add_argument("--all", action="store_true", help="every table, in document order")
     p.add_argument("--format", choices=FORMATS, default="text")
+    p.add_argument(
+        "--width",
+        type=_width,
+        metavar="N",
+        help="text: split tables wider than N characters into column blocks (default: $COLUMNS, else the terminal's width, else 100)",
+    )
     p.set_defaults(func=cmd_show)
 
     p = sub.add_parser("reconcile", parents=[common], help="every printed total against the sum of its cells")
@@ -265,8 +292,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--password-env", metavar="VAR", help="read the password from this environment variable (default: ask)")
     p.set_defaults(func=cmd_grant_reader)
 
-    p = sub.add_parser("export", parents=[common], help="write every report table to a workbook or CSV files")
-    p.add_argument("directory", help="folder to write to (created if missing)")
+    p = sub.add_parser(
+        "export",
+        parents=[common],
+        help="write every report table to a workbook, or to CSV files with a datapackage.json",
+    )
+    p.add_argument("directory", help="folder to write to (created if missing; files of the same name are replaced)")
     p.add_argument("--format", choices=("xlsx", "csv"), default="xlsx")
     p.set_defaults(func=cmd_export)
 

@@ -33,8 +33,8 @@ def test_validate_passes_on_the_shipped_data(capsys):
 
 
 def test_tables_lists_the_document_tables_in_order(capsys):
-    assert main(["tables"]) == 0
-    lines = capsys.readouterr().out.splitlines()
+    assert main(["tables", "--width", "1000"]) == 0
+    lines = capsys.readouterr().out.splitlines()[2:]  # below the header and its rule
     assert len(lines) == 18
     assert lines[0].split()[0] == "T1_totaal"
     assert lines[-1].split()[0] == "T4_sec_nec_sec"
@@ -68,7 +68,7 @@ def test_show_formats(loaded_db, capsys):
     assert main(["show", "T2e_betalingen", "--format", "json", "--database-url", loaded_db]) == 0
     document = json.loads(capsys.readouterr().out)
     assert document["rows"][-1]["Project"] == "Totaal"
-    assert document["rows"][-1]["VCF-2023"] == -7193.98
+    assert document["rows"][-1]["VCF-2023"] == "-7193.98"  # amounts as exact decimal strings
     assert main(["show", "T3_provincie", "--format", "markdown", "--database-url", loaded_db]) == 0
     out = capsys.readouterr().out
     assert "| provincie | CMW | LDE |" in out

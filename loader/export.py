@@ -236,17 +236,33 @@ def _sheet(sheet, table: Table) -> None:
             for r in range(len(table.rows)):
                 sheet.cell(row=first_row + r, column=c + 1).alignment = Alignment(wrap_text=True, vertical="top")
 
-    # The caption spans the table and wraps; Excel does not size merged rows, so the height is set.
-    caption = sheet.cell(row=1, column=1, value=f"{table.table_id}: {table.caption}")
+    caption = _spanning_text(sheet, 1, f"{table.table_id}: {table.caption}", widths)
     caption.font = Font(bold=True)
-    caption.alignment = Alignment(wrap_text=True, vertical="top")
-    if ncols > 1:
-        sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=ncols)
-    sheet.row_dimensions[1].height = 15 * max(1, math.ceil(len(caption.value) / max(sum(widths), 1) * 1.1))
 
     sheet.freeze_panes = sheet.cell(row=first_row, column=table.label_columns + 1)
 
     legend_row = first_row + len(table.rows) + 1
     for n, (status, count) in enumerate(render.counted_statuses(table)):
         text = f"Shaded cells with a note ({count}) are {status}: {render.explain(table, status)}"
-        sheet.cell(row=legend_row + n, column=1, value=text).font = Font(italic=True)
+        _spanning_text(sheet, legend_row + n, text, widths).font = Font(italic=True)
+
+
+_MIN_SPAN = 60  # over a narrower table a caption would wrap into a tall column of short lines
+
+
+def _spanning_text(sheet, row: int, text: str, widths: list[float]):
+    """A line of text over the width of the table, wrapped; over a narrow table it stays one line
+    that runs on into the empty cells to its right (merging beyond the table would widen the
+    sheet's range for the tools that read it).
+
+    Excel does not size the height of merged cells, so the row height is set from the length."""
+    from openpyxl.styles import Alignment
+
+    cell = sheet.cell(row=row, column=1, value=text)
+    span = sum(widths)
+    if span < _MIN_SPAN or len(widths) < 2:
+        return cell
+    cell.alignment = Alignment(wrap_text=True, vertical="top")
+    sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=len(widths))
+    sheet.row_dimensions[row].height = 15 * max(1, math.ceil(len(text) * 1.1 / span))
+    return cell

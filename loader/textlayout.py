@@ -29,13 +29,15 @@ def _block_width(widths: list[int]) -> int:
     return sum(widths) + len(GAP) * max(len(widths) - 1, 0)
 
 
-def _fit_labels(natural: list[int], budget: int) -> list[int]:
-    """Shrink the widest label columns, one character at a time, until they fit in budget."""
+def _fit_labels(natural: list[int], budget: int, floors: list[int]) -> list[int]:
+    """Shrink the widest label columns, one character at a time, until they fit in budget or
+    every column is down to its floor."""
     widths = list(natural)
     while widths and _block_width(widths) > budget:
-        widest = max(range(len(widths)), key=lambda i: widths[i])
-        if widths[widest] <= _MIN_LABEL:
+        shrinkable = [i for i in range(len(widths)) if widths[i] > floors[i]]
+        if not shrinkable:
             break
+        widest = max(shrinkable, key=lambda i: widths[i])
         widths[widest] -= 1
     return widths
 
@@ -76,19 +78,24 @@ def layout(header: list[str], rows: list[list[str]], label_columns: int, width: 
     """
     labels = [[h] + [r[i] for r in rows] for i, h in enumerate(header[:label_columns])]
     natural = [max(len(v) for v in column) for column in labels]
+    # A label column first keeps its longest word whole; only when that cannot fit are words cut.
+    longest_word = [min(n, max(_MIN_LABEL, *(len(w) for v in column for w in v.split()))) for n, column in zip(natural, labels)]
     widest_figure = max([len(r[i]) for r in rows for i in range(label_columns, len(header))], default=0)
     top = min(_block_width(natural), width - (len(GAP) + widest_figure if len(header) > label_columns else 0))
-    best: list[str] | None = None
-    tried = set()
-    for budget in range(top, 0, -1):
-        widths = tuple(_fit_labels(natural, budget))
-        if widths in tried:
-            continue
-        tried.add(widths)
-        lines = _layout(header, rows, list(widths), width)
-        if best is None or len(lines) < len(best):
-            best = lines
-    return best if best is not None else _layout(header, rows, natural, width)
+    for floors in (longest_word, [min(n, _MIN_LABEL) for n in natural]):
+        best: list[str] | None = None
+        tried = set()
+        for budget in range(top, 0, -1):
+            widths = tuple(_fit_labels(natural, budget, floors))
+            if widths in tried or _block_width(list(widths)) > top:
+                continue
+            tried.add(widths)
+            lines = _layout(header, rows, list(widths), width)
+            if best is None or len(lines) < len(best):
+                best = lines
+        if best is not None:
+            return best
+    return _layout(header, rows, [min(n, _MIN_LABEL) for n in natural], width)
 
 
 def _layout(header: list[str], rows: list[list[str]], label_widths: list[int], width: int) -> list[str]:

@@ -386,6 +386,13 @@ def test_export_csv_is_a_data_package_that_pandas_reads(loaded_db, tmp_path):
     assert set(flagged["tabel"]) == {"T2c_project"}
 
 
+def test_export_csv_validates_as_a_frictionless_data_package(loaded_db, tmp_path):
+    frictionless = pytest.importorskip("frictionless")
+    assert main(["export", str(tmp_path), "--format", "csv", "--database-url", loaded_db]) == 0
+    report = frictionless.validate(str(tmp_path / "datapackage.json"))
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])[:5]
+
+
 def test_export_into_a_file_is_exit_2_in_one_line(tmp_path):
     target = tmp_path / "not-a-folder.xlsx"
     target.write_text("x")

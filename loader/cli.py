@@ -263,7 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--width", type=_width, metavar="N", help="wrap to N characters (default: $COLUMNS, else the terminal's width, else 100)")
     p.set_defaults(func=cmd_tables)
 
-    p = sub.add_parser("show", parents=[common], help="print one report view as the document's table")
+    p = sub.add_parser("show", parents=[common], help="print one report view as the document's table, uncertain figures marked")
     p.add_argument("table_id", nargs="?", help="table id, e.g. T1_provincie (see `dwh tables`)")
     p.add_argument("--all", action="store_true", help="every table, in document order")
     p.add_argument("--format", choices=FORMATS, default="text")

@@ -72,6 +72,8 @@ def row_key(labels) -> str:
 
 def cell_status(conn: sa.Connection, table: Table) -> None:
     """Fill in which figures of the table are not placed without doubt, and what their status means."""
+    if conn.execute(sa.text("select to_regclass(:v)"), {"v": CELLS_VIEW}).scalar() is None:
+        raise DatabaseUnavailable(f"the report views predate {CELLS_VIEW}: run `dwh migrate` to re-create them")
     uncertain = conn.execute(
         sa.text(f"select rij, kolom, status from {CELLS_VIEW} where tabel = :t and status <> 'printed'"),
         {"t": table.table_id},
@@ -81,6 +83,9 @@ def cell_status(conn: sa.Connection, table: Table) -> None:
     rows = {row_key(row[: table.label_columns]): r for r, row in enumerate(table.rows)}
     columns = {name: c for c, name in enumerate(table.columns)}
     for rij, kolom, status in uncertain:
+        if rij not in rows or kolom not in columns:
+            # A view was changed without sql/report/cellen.sql: say so rather than mark a wrong cell.
+            raise RuntimeError(f"report.cellen names a cell {rij!r}, {kolom!r} that {table.table_id} does not have; sql/report/cellen.sql must build the labels as the view does")
         table.status[(rows[rij], columns[kolom])] = status
     os_ = schema.observation_status
     wanted = sorted(set(table.status.values()))

@@ -79,6 +79,25 @@ source_table = sa.Table(
     comment="Catalogue of the tables printed in the document: one row per table",
 )
 
+dimension = sa.Table(
+    "dimension",
+    metadata,
+    _code("dimension_id", "Code: the name of the dwh table that lists the dimension's members, e.g. 'province'", primary_key=True),
+    sa.Column("label", sa.Text, nullable=False, comment="Name of the dimension as the tidy report views call it, e.g. 'provincie'"),
+    sa.Column("description", sa.Text, nullable=False, comment="What the dimension distinguishes"),
+    comment="The dimensions a printed table can break down by (year, measure, province, ...); one row per dimension",
+)
+
+source_table_dimension = sa.Table(
+    "source_table_dimension",
+    metadata,
+    sa.Column("table_id", sa.Text, sa.ForeignKey("source_table.table_id"), primary_key=True, comment="The printed table"),
+    sa.Column("dimension_id", sa.Text, sa.ForeignKey("dimension.dimension_id"), primary_key=True, comment="A dimension whose members the table prints as rows or columns"),
+    comment="Which dimensions each printed table breaks down by: one row per table and dimension. A figure is a total "
+    "(is_totaal in the tidy report views) when it has the total member _T in one of these dimensions; _T in any other "
+    "dimension only says that the table does not break down by it. `dwh validate` checks that the cells agree",
+)
+
 # ---------------------------------------------------------------- dimensions
 
 observation_status = sa.Table(
@@ -151,6 +170,7 @@ esf_project = sa.Table(
         comment="Number, name and organisation as the document prints them in one cell",
     ),
     _is_total("esf_project_id"),
+    _sort_order(),
     comment="ESF projects of call 432 'Doorstroom Sociale Economie' offering doorstroom trajectories; one row per project plus _T",
 )
 
@@ -370,6 +390,8 @@ DIMENSION_TABLES = {
     for t in (
         source_document,
         source_table,
+        dimension,
+        source_table_dimension,
         observation_status,
         measure,
         province,

@@ -3,8 +3,10 @@
 The migrations in ``migrations/versions`` are written by hand from these definitions and a test
 (`alembic check`) proves that the two agree. Dimension members named ``_T`` are the statistical
 convention for "total over this dimension": the document prints marginals (per province, per age
-band) and never a province-by-age cross-tab, so a fact row always has ``_T`` in the dimensions its
-source table does not break down by.
+band) and never a province-by-age cross-tab, so a fact row has ``_T`` (or one fixed member, like
+2023 in answer 1) in the dimensions its source table does not break down by. Which dimensions each
+table does break down by is declared once, in ``source_table_dimension``: a figure is a total when
+it has ``_T`` in one of those (the tidy report views' ``is_totaal``).
 """
 
 from __future__ import annotations

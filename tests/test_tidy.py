@@ -244,3 +244,17 @@ def test_the_flag_is_declared_once(loaded_engine):
             ).scalars()
         )
     assert "source_table_dimension" in reads
+
+
+def test_the_flag_looks_at_every_dimension_a_table_can_break_down_by(loaded_engine):
+    """dwh.dimension lists the dimensions of the fact tables, and report.cijfers checks each for _T."""
+    from loader import schema
+    from loader.breakdowns import fact_dimensions
+
+    text = views.view_files()["cijfers"].read_text(encoding="utf-8")
+    with loaded_engine.connect() as conn:
+        listed = set(conn.execute(sa.text("select dimension_id from dwh.dimension")).scalars())
+    in_facts = {d for fact in schema.FACT_TABLES for d in fact_dimensions(fact)}
+    assert listed == in_facts
+    for dimension in listed:
+        assert f"('{dimension}', f." in text, dimension

@@ -206,6 +206,13 @@ def scale_dataset(target_rows: int, out: Path) -> int:
         for k in range(copies):
             for row in catalogue[1:]:
                 w.writerow([row[0] + suffix(k), row[1] + suffix(k), row[2], str(k * (len(catalogue) - 1) + int(row[3])), *row[4:]])
+    breakdowns = list(csv.reader(open(source / "source_table_dimension.csv", newline="", encoding="utf-8")))
+    with open(out / "source_table_dimension.csv", "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(breakdowns[0])
+        for k in range(copies):
+            for row in breakdowns[1:]:
+                w.writerow([row[0] + suffix(k), *row[1:]])
     for name, rows in facts.items():
         with open(out / f"{name}.csv", "w", newline="", encoding="utf-8") as fh:
             w = csv.writer(fh, lineterminator="\n")

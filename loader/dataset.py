@@ -317,6 +317,10 @@ def read_dataset(folder: Path) -> Dataset:
     if not out.problems:
         _check_catalogue(tables, out)
     if not out.problems:
+        from loader.breakdowns import check_breakdowns
+
+        out.problems.extend(check_breakdowns(tables))
+    if not out.problems:
         from loader.identities import check_dataset
 
         out.problems.extend(check_dataset(tables))

@@ -3,8 +3,10 @@
 The migrations in ``migrations/versions`` are written by hand from these definitions and a test
 (`alembic check`) proves that the two agree. Dimension members named ``_T`` are the statistical
 convention for "total over this dimension": the document prints marginals (per province, per age
-band) and never a province-by-age cross-tab, so a fact row always has ``_T`` in the dimensions its
-source table does not break down by.
+band) and never a province-by-age cross-tab, so a fact row has ``_T`` (or one fixed member, like
+2023 in answer 1) in the dimensions its source table does not break down by. Which dimensions each
+table does break down by is declared once, in ``source_table_dimension``: a figure is a total when
+it has ``_T`` in one of those (the tidy report views' ``is_totaal``).
 """
 
 from __future__ import annotations
@@ -79,6 +81,25 @@ source_table = sa.Table(
     comment="Catalogue of the tables printed in the document: one row per table",
 )
 
+dimension = sa.Table(
+    "dimension",
+    metadata,
+    _code("dimension_id", "Code: the name of the dwh table that lists the dimension's members, e.g. 'province'", primary_key=True),
+    sa.Column("label", sa.Text, nullable=False, comment="Name of the dimension as the tidy report views call it, e.g. 'provincie'"),
+    sa.Column("description", sa.Text, nullable=False, comment="What the dimension distinguishes"),
+    comment="The dimensions a printed table can break down by (year, measure, province, ...); one row per dimension",
+)
+
+source_table_dimension = sa.Table(
+    "source_table_dimension",
+    metadata,
+    sa.Column("table_id", sa.Text, sa.ForeignKey("source_table.table_id"), primary_key=True, comment="The printed table"),
+    sa.Column("dimension_id", sa.Text, sa.ForeignKey("dimension.dimension_id"), primary_key=True, comment="A dimension whose members the table prints as rows or columns"),
+    comment="Which dimensions each printed table breaks down by: one row per table and dimension. A figure is a total "
+    "(is_totaal in the tidy report views) when it has the total member _T in one of these dimensions; _T in any other "
+    "dimension only says that the table does not break down by it. `dwh validate` checks that the cells agree",
+)
+
 # ---------------------------------------------------------------- dimensions
 
 observation_status = sa.Table(
@@ -151,6 +172,7 @@ esf_project = sa.Table(
         comment="Number, name and organisation as the document prints them in one cell",
     ),
     _is_total("esf_project_id"),
+    _sort_order(),
     comment="ESF projects of call 432 'Doorstroom Sociale Economie' offering doorstroom trajectories; one row per project plus _T",
 )
 
@@ -370,6 +392,8 @@ DIMENSION_TABLES = {
     for t in (
         source_document,
         source_table,
+        dimension,
+        source_table_dimension,
         observation_status,
         measure,
         province,

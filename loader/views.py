@@ -7,6 +7,9 @@ reader role's grant and the comments (in the same file) come back with it.
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import sqlalchemy as sa
 
 from loader import schema
@@ -31,7 +34,7 @@ def create_views(conn: sa.Connection) -> list[str]:
     files = view_files()
     for name in existing_views(conn) - set(files):
         conn.exec_driver_sql(f'drop view if exists {schema.REPORT_SCHEMA}."{name}" cascade')
-    for name, path in files.items():
+    for name, path in dependency_order(files).items():
         text = path.read_text(encoding="utf-8")
         savepoint = conn.begin_nested()
         try:
@@ -44,6 +47,30 @@ def create_views(conn: sa.Connection) -> list[str]:
             conn.exec_driver_sql(text)
     grant_reader(conn)
     return list(files)
+
+
+def dependency_order(files: dict[str, Path]) -> dict[str, Path]:
+    """The view files, each after the report views it reads (the tidy views read report.cijfers).
+
+    A view that is dropped and created afresh takes its dependants with it (cascade); they come
+    later in this order, so they are created again too.
+    """
+    reads = {
+        name: {m for m in re.findall(rf"\b{schema.REPORT_SCHEMA}\.(\w+)", path.read_text(encoding="utf-8")) if m in files and m != name}
+        for name, path in files.items()
+    }
+    ordered: dict[str, Path] = {}
+
+    def visit(name: str, seen: tuple[str, ...]) -> None:
+        if name in ordered or name in seen:
+            return  # done, or a cycle (the database will say what is wrong with it)
+        for other in sorted(reads[name]):
+            visit(other, (*seen, name))
+        ordered[name] = files[name]
+
+    for name in files:
+        visit(name, ())
+    return ordered
 
 
 def grant_reader(conn: sa.Connection) -> None:

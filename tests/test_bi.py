@@ -185,7 +185,17 @@ def _example(conn, name: str) -> list[tuple]:
 
 def test_every_example_is_tested():
     names = {p.stem for p in (resources.sql_dir() / "examples").glob("*.sql")}
-    assert names == {"sustained_share_2022", "payments_per_project", "stop_rate_per_province", "screening_vs_doorstroom_2023"}
+    assert names == {
+        "sustained_share_2022", "payments_per_project", "stop_rate_per_province", "screening_vs_doorstroom_2023",
+        "doorstroom_2023_per_province", "trajectories_started_per_year",
+    }  # fmt: skip
+
+
+def test_examples_read_the_tidy_views():
+    """Worked examples show the BI user's way in: the tidy report views, not the dwh tables."""
+    for path in (resources.sql_dir() / "examples").glob("*.sql"):
+        text = path.read_text(encoding="utf-8")
+        assert "from report." in text and "dwh." not in text, path.name
 
 
 def test_example_sustained_share_2022(loaded_engine):
@@ -220,8 +230,8 @@ def test_example_stop_rate_per_province(loaded_engine):
         rows = {r[0]: r[1:] for r in _example(conn, "stop_rate_per_province")}
     # T2c_provincie as printed: Totaal ANTWERPEN 28 30 3 35 12 19, Stopgezet 3 4 7 2 1;
     # Totaal WEST-VLAANDEREN 5 14 27 2 8, Stopgezet 4 8 16 1 3.
-    assert rows["Antwerpen"] == (127, 17, round(Decimal(1700) / 127, 1))
-    assert rows["West-Vlaanderen"] == (56, 32, round(Decimal(3200) / 56, 1))
+    assert rows["Antwerpen"] == ("BE-VAN", 127, 17, round(Decimal(1700) / 127, 1))
+    assert rows["West-Vlaanderen"] == ("BE-VWV", 56, 32, round(Decimal(3200) / 56, 1))
     assert len(rows) == 5
 
 
@@ -230,3 +240,47 @@ def test_example_screening_vs_doorstroom_2023(loaded_engine):
         rows = _example(conn, "screening_vs_doorstroom_2023")
     # Answer 6: "In 2023 werden 224 doelgroepwerknemers gescreend ... terwijl er in totaal 3330 personen doorstroomden."
     assert rows == [("CMW", 176, 1010), ("LDE", 48, 2320), ("Totaal", 224, 3330)]
+
+
+def test_example_doorstroom_2023_per_province(loaded_engine):
+    with loaded_engine.connect() as conn:
+        rows = _example(conn, "doorstroom_2023_per_province")
+    # Answer 1, lines 85-91, in printed order.
+    assert rows == [
+        ("Antwerpen", "BE-VAN", 279, 790, 279 + 790),
+        ("Limburg", "BE-VLI", 135, 540, 135 + 540),
+        ("Oost-Vlaanderen", "BE-VOV", 219, 427, 219 + 427),
+        ("Vlaams-Brabant", "BE-VBR", 108, 255, 108 + 255),
+        ("West-Vlaanderen", "BE-VWV", 256, 271, 256 + 271),
+        ("Brussel", "BE-BRU", 8, 31, 8 + 31),
+        ("Buiten Brussel/Vlaanderen", None, 5, 6, 5 + 6),
+    ]
+    assert sum(r[4] for r in rows) == 3330  # answer 6, line 493
+
+
+def test_example_trajectories_started_per_year(loaded_engine):
+    with loaded_engine.connect() as conn:
+        rows = _example(conn, "trajectories_started_per_year")
+    # T2ab_project, line 163: Totaal 7 92 289 96 119 83 686.
+    assert rows == [(2018, 7), (2019, 92), (2020, 289), (2021, 96), (2022, 119), (2023, 83)]
+
+
+def test_the_reader_cannot_read_alembic_version_as_the_docs_say(reader_login):
+    # docs/connecting.md: public holds only alembic_version, which the reader login may not select.
+    url, name = reader_login
+    with psycopg.connect(_as(url, name)) as conn:
+        public = conn.execute("select table_name from information_schema.tables where table_schema = 'public'").fetchall()
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("select * from public.alembic_version")
+    assert public == []  # what the login may not read is not listed to it
+
+
+def test_the_docs_list_every_tidy_view(loaded_engine):
+    docs = (Path(__file__).parent.parent / "docs" / "connecting.md").read_text(encoding="utf-8")
+    with loaded_engine.connect() as conn:
+        tidy = conn.execute(
+            sa.text("select distinct view_name from information_schema.view_table_usage where table_schema = 'report' and table_name = 'cijfers'")
+        ).scalars().all()
+    assert len(tidy) == 8
+    for view in tidy:
+        assert f"`report.{view}`" in docs, view

@@ -1,17 +1,16 @@
 -- How much did each ESF project receive over all years, from each fund and in all (answer 2e)?
--- Recoveries (negative amounts) are netted.
+-- Recoveries (negative amounts) are netted. The tidy recipe: one tabel, no totals, then add up.
 with project_amounts as (
-    select esf_project_id, fund_id, amount
-    from dwh.payment
-    where table_id = 'T2e_betalingen' and esf_project_id <> '_T'
+    select esf_project, esf_project_volgorde, fonds, bedrag_euro
+    from report.betalingen
+    where tabel = 'T2e_betalingen' and not is_totaal
 )
 
 select
-    p.label as esf_project,
-    sum(a.amount) filter (where a.fund_id = 'ESF') as esf_euro,
-    sum(a.amount) filter (where a.fund_id = 'VCF') as vcf_euro,
-    sum(a.amount) as totaal_euro
-from project_amounts as a
-inner join dwh.esf_project as p on p.esf_project_id = a.esf_project_id
-group by p.label, p.project_number
-order by p.project_number;
+    esf_project,
+    sum(bedrag_euro) filter (where fonds = 'ESF') as esf_euro,
+    sum(bedrag_euro) filter (where fonds = 'VCF') as vcf_euro,
+    sum(bedrag_euro) as totaal_euro
+from project_amounts
+group by esf_project, esf_project_volgorde
+order by esf_project_volgorde;

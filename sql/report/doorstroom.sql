@@ -1,44 +1,50 @@
 -- report.doorstroom: One row per printed figure of answer 1: doorstroom from the social economy (SEC) to the normal economic circuit (NEC), by year, measure and province or age band.
 create or replace view report.doorstroom as
-with facts as (
+with figures as (
     select *
-    from dwh.doorstroom
+    from report.cijfers
+    where feit = 'doorstroom'
 )
 
 select
-    f.table_id as tabel,
-    st.answer as antwoord,
-    case when d0.is_total then 'Totaal' else d0.year_id end as jaar,
-    d1.label as maatregel,
-    d1.name as maatregel_naam,
-    d2.name as provincie,
-    d2.nis_code as provincie_nis,
-    d2.nuts_code as provincie_nuts,
-    d3.label as leeftijd,
-    f.value as aantal,
-    (f.year_id = '_T' or f.measure_id = '_T' or f.province_id = '_T' or f.age_band_id = '_T') as is_totaal,
-    f.status_id as status,
-    f.source_line as bronregel
-from facts as f
-inner join dwh.source_table as st on st.table_id = f.table_id
-inner join dwh.year as d0 on d0.year_id = f.year_id
-inner join dwh.measure as d1 on d1.measure_id = f.measure_id
-inner join dwh.province as d2 on d2.province_id = f.province_id
-inner join dwh.age_band as d3 on d3.age_band_id = f.age_band_id
-order by st.position, f.source_line;
+    tabel,
+    antwoord,
+    jaar,
+    jaar_label,
+    maatregel,
+    maatregel_naam,
+    maatregel_volgorde,
+    provincie,
+    provincie_iso,
+    provincie_nis,
+    provincie_nuts,
+    provincie_volgorde,
+    leeftijd,
+    leeftijd_volgorde,
+    waarde::integer as aantal,
+    is_totaal,
+    status,
+    bronregel
+from figures
+order by tabel_volgorde, bronregel, maatregel_volgorde;
 
 comment on view report.doorstroom is
-'One row per printed figure of answer 1: doorstroom from the social economy (SEC) to the normal economic circuit (NEC), by year, measure and province or age band. Tidy form for BI tools: every dimension has a readable label, no joins needed. Each printed figure is one row, so a figure printed in several tables (a grand total) appears once per table: to add figures up, take one tabel and leave out the rows where is_totaal is true.';
+'One row per printed figure of answer 1: doorstroom from the social economy (SEC) to the normal economic circuit (NEC), by year, measure and province or age band. Tidy form for BI tools: every dimension has a readable label, a code and a sort order, no joins needed. A figure is a total (is_totaal) when it is a total within its own printed table: a row, column or grand total, or Totaal = Voltooid + Stopgezet. To add figures up, take one tabel and leave out the rows where is_totaal is true; a figure printed in several tables (a grand total) appears once per table.';
 comment on column report.doorstroom.tabel is 'Id of the document table the figure is printed in (report.<tabel> shows that table)';
 comment on column report.doorstroom.antwoord is 'Answer of the document the table belongs to';
-comment on column report.doorstroom.jaar is 'Year; Totaal on a printed total over all years';
+comment on column report.doorstroom.jaar is 'Year of doorstroom as a number, for a time axis; empty on a total over all years (is_totaal is then true)';
+comment on column report.doorstroom.jaar_label is 'Year of doorstroom as printed: the year, or Totaal on a total over all years';
 comment on column report.doorstroom.maatregel is 'Measure: CMW (collectief maatwerk), LDE (lokale diensteneconomie), or Totaal';
 comment on column report.doorstroom.maatregel_naam is 'Full Dutch name of the measure';
-comment on column report.doorstroom.provincie is 'Province as printed; Totaal where the figure is not broken down by province';
+comment on column report.doorstroom.maatregel_volgorde is 'Order of the measure in the document (CMW, LDE, Totaal): sort by it instead of the label';
+comment on column report.doorstroom.provincie is 'Province as printed; Totaal where the figure is not split by province';
+comment on column report.doorstroom.provincie_iso is 'ISO 3166-2 code of the province or of Brussels (BE-VAN, BE-VLI, BE-VOV, BE-VBR, BE-VWV, BE-BRU), what map charts key on; empty for Totaal and outside Brussels/Flanders';
 comment on column report.doorstroom.provincie_nis is 'Statbel NIS code of the province (for maps); empty for Totaal and outside Brussels/Flanders';
 comment on column report.doorstroom.provincie_nuts is 'Eurostat NUTS code of the province (for maps); empty for Totaal and outside Brussels/Flanders';
-comment on column report.doorstroom.leeftijd is 'Age band (labels of answers 1 and 3); Totaal where the figure is not broken down by age';
+comment on column report.doorstroom.provincie_volgorde is 'Order of the province in the document (Totaal last): sort by it instead of the name';
+comment on column report.doorstroom.leeftijd is 'Age band (labels of answers 1 and 3); Totaal where the figure is not split by age';
+comment on column report.doorstroom.leeftijd_volgorde is 'Order of the age band, youngest first (Totaal last): sort by it instead of the label';
 comment on column report.doorstroom.aantal is 'Number of workers who moved from the social economy to the NEC';
-comment on column report.doorstroom.is_totaal is 'True for a printed total (a Totaal in some dimension): leave these out before adding figures up';
+comment on column report.doorstroom.is_totaal is 'True when the figure is a total within its own printed table (a row, column or grand total, or Totaal = Voltooid + Stopgezet): leave these out before adding figures up';
 comment on column report.doorstroom.status is 'Curation status: printed, ambiguous (placed by a documented choice, see data/CURATION.md) or inconsistent';
 comment on column report.doorstroom.bronregel is 'Line of the text extraction of the PDF where the figure is printed';

@@ -1,54 +1,62 @@
 -- report.trajecten_beeindigd: One row per printed figure of answer 2c: doorstroom trajectories without internship that ended (Voltooid or Stopgezet), by end year, measure and province, age band or ESF project.
 create or replace view report.trajecten_beeindigd as
-with facts as (
+with figures as (
     select *
-    from dwh.trajectory_end
+    from report.cijfers
+    where feit = 'trajectory_end'
 )
 
 select
-    f.table_id as tabel,
-    st.answer as antwoord,
-    case when d0.is_total then 'Totaal' else d0.year_id end as eindjaar,
-    d1.label as maatregel,
-    d1.name as maatregel_naam,
-    d2.label as fase,
-    d3.name as provincie,
-    d3.nis_code as provincie_nis,
-    d3.nuts_code as provincie_nuts,
-    d4.label as leeftijd,
-    d5.project_number as esf_project_nummer,
-    d5.label as esf_project,
-    d5.organisation as organisatie,
-    f.value as aantal,
-    (f.end_year_id = '_T' or f.measure_id = '_T' or f.phase_id = '_T' or f.province_id = '_T' or f.age_band_id = '_T' or f.esf_project_id = '_T') as is_totaal,
-    f.status_id as status,
-    f.source_line as bronregel
-from facts as f
-inner join dwh.source_table as st on st.table_id = f.table_id
-inner join dwh.year as d0 on d0.year_id = f.end_year_id
-inner join dwh.measure as d1 on d1.measure_id = f.measure_id
-inner join dwh.trajectory_phase as d2 on d2.phase_id = f.phase_id
-inner join dwh.province as d3 on d3.province_id = f.province_id
-inner join dwh.age_band as d4 on d4.age_band_id = f.age_band_id
-inner join dwh.esf_project as d5 on d5.esf_project_id = f.esf_project_id
-order by st.position, f.source_line;
+    tabel,
+    antwoord,
+    jaar as eindjaar,
+    jaar_label as eindjaar_label,
+    maatregel,
+    maatregel_naam,
+    maatregel_volgorde,
+    fase,
+    fase_volgorde,
+    provincie,
+    provincie_iso,
+    provincie_nis,
+    provincie_nuts,
+    provincie_volgorde,
+    leeftijd,
+    leeftijd_volgorde,
+    esf_project_nummer,
+    esf_project,
+    organisatie,
+    esf_project_volgorde,
+    waarde::integer as aantal,
+    is_totaal,
+    status,
+    bronregel
+from figures
+order by tabel_volgorde, bronregel, eindjaar, maatregel_volgorde;
 
 comment on view report.trajecten_beeindigd is
-'One row per printed figure of answer 2c: doorstroom trajectories without internship that ended (Voltooid or Stopgezet), by end year, measure and province, age band or ESF project. Tidy form for BI tools: every dimension has a readable label, no joins needed. Each printed figure is one row, so a figure printed in several tables (a grand total) appears once per table: to add figures up, take one tabel and leave out the rows where is_totaal is true.';
+'One row per printed figure of answer 2c: doorstroom trajectories without internship that ended (Voltooid or Stopgezet), by end year, measure and province, age band or ESF project. Tidy form for BI tools: every dimension has a readable label, a code and a sort order, no joins needed. A figure is a total (is_totaal) when it is a total within its own printed table: a row, column or grand total, or Totaal = Voltooid + Stopgezet. To add figures up, take one tabel and leave out the rows where is_totaal is true; a figure printed in several tables (a grand total) appears once per table.';
 comment on column report.trajecten_beeindigd.tabel is 'Id of the document table the figure is printed in (report.<tabel> shows that table)';
 comment on column report.trajecten_beeindigd.antwoord is 'Answer of the document the table belongs to';
-comment on column report.trajecten_beeindigd.eindjaar is 'Year the trajectory ended; Totaal on a printed total over all years';
+comment on column report.trajecten_beeindigd.eindjaar is 'Year the trajectory ended as a number, for a time axis; empty on a total over all years (is_totaal is then true)';
+comment on column report.trajecten_beeindigd.eindjaar_label is 'Year the trajectory ended as printed: the year, or Totaal on a total over all years';
 comment on column report.trajecten_beeindigd.maatregel is 'Measure: CMW (collectief maatwerk), LDE (lokale diensteneconomie), or Totaal';
 comment on column report.trajecten_beeindigd.maatregel_naam is 'Full Dutch name of the measure';
-comment on column report.trajecten_beeindigd.fase is 'How the trajectory ended: Voltooid (completed), Stopgezet (stopped early) or Totaal';
-comment on column report.trajecten_beeindigd.provincie is 'Province as printed; Totaal where the figure is not broken down by province';
+comment on column report.trajecten_beeindigd.maatregel_volgorde is 'Order of the measure in the document (CMW, LDE, Totaal): sort by it instead of the label';
+comment on column report.trajecten_beeindigd.fase is 'How the trajectory ended: Voltooid (completed), Stopgezet (stopped early) or Totaal (the two together)';
+comment on column report.trajecten_beeindigd.fase_volgorde is 'Order of the phase in the document (Voltooid, Stopgezet, Totaal)';
+comment on column report.trajecten_beeindigd.provincie is 'Province as printed; Totaal where the figure is not split by province';
+comment on column report.trajecten_beeindigd.provincie_iso is 'ISO 3166-2 code of the province or of Brussels (BE-VAN, BE-VLI, BE-VOV, BE-VBR, BE-VWV, BE-BRU), what map charts key on; empty for Totaal and outside Brussels/Flanders';
 comment on column report.trajecten_beeindigd.provincie_nis is 'Statbel NIS code of the province (for maps); empty for Totaal and outside Brussels/Flanders';
 comment on column report.trajecten_beeindigd.provincie_nuts is 'Eurostat NUTS code of the province (for maps); empty for Totaal and outside Brussels/Flanders';
-comment on column report.trajecten_beeindigd.leeftijd is 'Age band (labels of answers 1 and 3); Totaal where the figure is not broken down by age';
+comment on column report.trajecten_beeindigd.provincie_volgorde is 'Order of the province in the document (Totaal last): sort by it instead of the name';
+comment on column report.trajecten_beeindigd.leeftijd is 'Age band (labels of answers 1 and 3); Totaal where the figure is not split by age';
+comment on column report.trajecten_beeindigd.leeftijd_volgorde is 'Order of the age band, youngest first (Totaal last): sort by it instead of the label';
 comment on column report.trajecten_beeindigd.esf_project_nummer is 'ESF project number; empty for Totaal';
-comment on column report.trajecten_beeindigd.esf_project is 'ESF project number, name and organisation as printed; Totaal where the figure is not broken down by project';
+comment on column report.trajecten_beeindigd.esf_project is 'ESF project number, name and organisation as printed; Totaal where the figure is not split by project';
 comment on column report.trajecten_beeindigd.organisatie is 'Recognised organisation running the project, as printed';
+comment on column report.trajecten_beeindigd.esf_project_volgorde is 'Order of the project in the document, i.e. by project number (Totaal last)';
 comment on column report.trajecten_beeindigd.aantal is 'Number of trajectories without internship that ended';
-comment on column report.trajecten_beeindigd.is_totaal is 'True for a printed total (a Totaal in some dimension): leave these out before adding figures up';
+comment on column report.trajecten_beeindigd.is_totaal is 'True when the figure is a total within its own printed table (a row, column or grand total, or Totaal = Voltooid + Stopgezet): leave these out before adding figures up';
 comment on column report.trajecten_beeindigd.status is 'Curation status: printed, ambiguous (placed by a documented choice, see data/CURATION.md) or inconsistent';
 comment on column report.trajecten_beeindigd.bronregel is 'Line of the text extraction of the PDF where the figure is printed';

@@ -1,46 +1,52 @@
 -- report.trajecten_gestart: One row per printed figure of answer 2a-b: ESF doorstroom trajectories, each counted in the year it started, by province, age band or ESF project.
 create or replace view report.trajecten_gestart as
-with facts as (
+with figures as (
     select *
-    from dwh.trajectory_start
+    from report.cijfers
+    where feit = 'trajectory_start'
 )
 
 select
-    f.table_id as tabel,
-    st.answer as antwoord,
-    case when d0.is_total then 'Totaal' else d0.year_id end as startjaar,
-    d1.name as provincie,
-    d1.nis_code as provincie_nis,
-    d1.nuts_code as provincie_nuts,
-    d2.label as leeftijd,
-    d3.project_number as esf_project_nummer,
-    d3.label as esf_project,
-    d3.organisation as organisatie,
-    f.value as aantal,
-    (f.start_year_id = '_T' or f.province_id = '_T' or f.age_band_id = '_T' or f.esf_project_id = '_T') as is_totaal,
-    f.status_id as status,
-    f.source_line as bronregel
-from facts as f
-inner join dwh.source_table as st on st.table_id = f.table_id
-inner join dwh.year as d0 on d0.year_id = f.start_year_id
-inner join dwh.province as d1 on d1.province_id = f.province_id
-inner join dwh.age_band as d2 on d2.age_band_id = f.age_band_id
-inner join dwh.esf_project as d3 on d3.esf_project_id = f.esf_project_id
-order by st.position, f.source_line;
+    tabel,
+    antwoord,
+    jaar as startjaar,
+    jaar_label as startjaar_label,
+    provincie,
+    provincie_iso,
+    provincie_nis,
+    provincie_nuts,
+    provincie_volgorde,
+    leeftijd,
+    leeftijd_volgorde,
+    esf_project_nummer,
+    esf_project,
+    organisatie,
+    esf_project_volgorde,
+    waarde::integer as aantal,
+    is_totaal,
+    status,
+    bronregel
+from figures
+order by tabel_volgorde, bronregel, startjaar nulls last, provincie_volgorde, leeftijd_volgorde;
 
 comment on view report.trajecten_gestart is
-'One row per printed figure of answer 2a-b: ESF doorstroom trajectories, each counted in the year it started, by province, age band or ESF project. Tidy form for BI tools: every dimension has a readable label, no joins needed. Each printed figure is one row, so a figure printed in several tables (a grand total) appears once per table: to add figures up, take one tabel and leave out the rows where is_totaal is true.';
+'One row per printed figure of answer 2a-b: ESF doorstroom trajectories, each counted in the year it started, by province, age band or ESF project. Tidy form for BI tools: every dimension has a readable label, a code and a sort order, no joins needed. A figure is a total (is_totaal) when it is a total within its own printed table: a row, column or grand total, or Totaal = Voltooid + Stopgezet. To add figures up, take one tabel and leave out the rows where is_totaal is true; a figure printed in several tables (a grand total) appears once per table.';
 comment on column report.trajecten_gestart.tabel is 'Id of the document table the figure is printed in (report.<tabel> shows that table)';
 comment on column report.trajecten_gestart.antwoord is 'Answer of the document the table belongs to';
-comment on column report.trajecten_gestart.startjaar is 'Year the trajectory started; Totaal on a printed total over all years';
-comment on column report.trajecten_gestart.provincie is 'Province as printed; Totaal where the figure is not broken down by province';
+comment on column report.trajecten_gestart.startjaar is 'Year the trajectory started as a number, for a time axis; empty on a total over all years (is_totaal is then true)';
+comment on column report.trajecten_gestart.startjaar_label is 'Year the trajectory started as printed: the year, or Totaal on a total over all years';
+comment on column report.trajecten_gestart.provincie is 'Province as printed; Totaal where the figure is not split by province';
+comment on column report.trajecten_gestart.provincie_iso is 'ISO 3166-2 code of the province or of Brussels (BE-VAN, BE-VLI, BE-VOV, BE-VBR, BE-VWV, BE-BRU), what map charts key on; empty for Totaal and outside Brussels/Flanders';
 comment on column report.trajecten_gestart.provincie_nis is 'Statbel NIS code of the province (for maps); empty for Totaal and outside Brussels/Flanders';
 comment on column report.trajecten_gestart.provincie_nuts is 'Eurostat NUTS code of the province (for maps); empty for Totaal and outside Brussels/Flanders';
-comment on column report.trajecten_gestart.leeftijd is 'Age band (labels of answers 1 and 3); Totaal where the figure is not broken down by age';
+comment on column report.trajecten_gestart.provincie_volgorde is 'Order of the province in the document (Totaal last): sort by it instead of the name';
+comment on column report.trajecten_gestart.leeftijd is 'Age band (labels of answers 1 and 3); Totaal where the figure is not split by age';
+comment on column report.trajecten_gestart.leeftijd_volgorde is 'Order of the age band, youngest first (Totaal last): sort by it instead of the label';
 comment on column report.trajecten_gestart.esf_project_nummer is 'ESF project number; empty for Totaal';
-comment on column report.trajecten_gestart.esf_project is 'ESF project number, name and organisation as printed; Totaal where the figure is not broken down by project';
+comment on column report.trajecten_gestart.esf_project is 'ESF project number, name and organisation as printed; Totaal where the figure is not split by project';
 comment on column report.trajecten_gestart.organisatie is 'Recognised organisation running the project, as printed';
+comment on column report.trajecten_gestart.esf_project_volgorde is 'Order of the project in the document, i.e. by project number (Totaal last)';
 comment on column report.trajecten_gestart.aantal is 'Number of ESF doorstroom trajectories started';
-comment on column report.trajecten_gestart.is_totaal is 'True for a printed total (a Totaal in some dimension): leave these out before adding figures up';
+comment on column report.trajecten_gestart.is_totaal is 'True when the figure is a total within its own printed table (a row, column or grand total, or Totaal = Voltooid + Stopgezet): leave these out before adding figures up';
 comment on column report.trajecten_gestart.status is 'Curation status: printed, ambiguous (placed by a documented choice, see data/CURATION.md) or inconsistent';
 comment on column report.trajecten_gestart.bronregel is 'Line of the text extraction of the PDF where the figure is printed';

@@ -1,0 +1,141 @@
+-- report.cijfers: One row per printed figure of every table of the document, with the labels, codes and sort orders of its dimensions and the totals flag; the eight tidy views are slices of it.
+create or replace view report.cijfers as
+with facts as (
+    -- Every fact table in one shape: a dimension a fact table does not have is NULL.
+    select
+        'doorstroom' as feit, table_id, year_id, measure_id, province_id, age_band_id,
+        null::text as esf_project_id, null::text as phase_id, null::text as fund_id, null::text as threshold_id,
+        value::numeric as waarde, status_id, source_line
+    from dwh.doorstroom
+    union all
+    select
+        'screening', table_id, year_id, measure_id, province_id, age_band_id,
+        null, null, null, null, value, status_id, source_line
+    from dwh.screening
+    union all
+    select
+        'trajectory_start', table_id, start_year_id, null, province_id, age_band_id,
+        esf_project_id, null, null, null, value, status_id, source_line
+    from dwh.trajectory_start
+    union all
+    select
+        'trajectory_end', table_id, end_year_id, measure_id, province_id, age_band_id,
+        esf_project_id, phase_id, null, null, value, status_id, source_line
+    from dwh.trajectory_end
+    union all
+    select
+        'doorstroom_after_evaluation', table_id, doorstroom_year_id, measure_id, province_id, age_band_id,
+        esf_project_id, null, null, null, value, status_id, source_line
+    from dwh.doorstroom_after_evaluation
+    union all
+    select
+        'payment', table_id, payment_year_id, null, null, null,
+        esf_project_id, null, fund_id, null, amount, status_id, source_line
+    from dwh.payment
+    union all
+    select
+        'sustained_doorstroom', table_id, doorstroom_year_id, measure_id, null, null,
+        null, null, null, threshold_id, value, status_id, source_line
+    from dwh.sustained_doorstroom
+    union all
+    select
+        'sec_nec_sec', table_id, since_year_id, measure_id, null, null,
+        null, null, null, null, value, status_id, source_line
+    from dwh.sec_nec_sec
+),
+
+flagged as (
+    -- The one rule for totals: _T in a dimension the figure's own table breaks down by
+    -- (dwh.source_table_dimension). _T elsewhere only means the table is not split that way.
+    select
+        f.*,
+        exists (
+            select 1
+            from dwh.source_table_dimension as d
+            inner join (
+                values
+                    ('year', f.year_id), ('measure', f.measure_id), ('province', f.province_id),
+                    ('age_band', f.age_band_id), ('esf_project', f.esf_project_id),
+                    ('trajectory_phase', f.phase_id), ('fund', f.fund_id), ('sustain_threshold', f.threshold_id)
+            ) as c (dimension_id, member_id) on c.dimension_id = d.dimension_id
+            where d.table_id = f.table_id and c.member_id = '_T'
+        ) as is_totaal
+    from facts as f
+)
+
+select
+    f.feit,
+    f.table_id as tabel,
+    st.answer as antwoord,
+    st.position as tabel_volgorde,
+    y.calendar_year::integer as jaar,
+    case when y.is_total then 'Totaal' else y.year_id end as jaar_label,
+    m.label as maatregel,
+    m.name as maatregel_naam,
+    m.sort_order as maatregel_volgorde,
+    p.name as provincie,
+    case when starts_with(p.province_id, 'BE-') then p.province_id end as provincie_iso,
+    p.nis_code as provincie_nis,
+    p.nuts_code as provincie_nuts,
+    p.sort_order as provincie_volgorde,
+    a.label as leeftijd,
+    a.sort_order as leeftijd_volgorde,
+    e.project_number as esf_project_nummer,
+    e.label as esf_project,
+    e.organisation as organisatie,
+    e.sort_order as esf_project_volgorde,
+    ph.label as fase,
+    ph.sort_order as fase_volgorde,
+    fu.fund_id as fonds,
+    fu.name as fonds_naam,
+    th.min_months as minimum_maanden,
+    th.label as duurzaamheid,
+    th.sort_order as duurzaamheid_volgorde,
+    f.waarde,
+    f.is_totaal,
+    f.status_id as status,
+    f.source_line as bronregel
+from flagged as f
+inner join dwh.source_table as st on st.table_id = f.table_id
+inner join dwh.year as y on y.year_id = f.year_id
+left join dwh.measure as m on m.measure_id = f.measure_id
+left join dwh.province as p on p.province_id = f.province_id
+left join dwh.age_band as a on a.age_band_id = f.age_band_id
+left join dwh.esf_project as e on e.esf_project_id = f.esf_project_id
+left join dwh.trajectory_phase as ph on ph.phase_id = f.phase_id
+left join dwh.fund as fu on fu.fund_id = f.fund_id
+left join dwh.sustain_threshold as th on th.threshold_id = f.threshold_id;
+
+comment on view report.cijfers is
+'One row per printed figure of every table of the document, with the labels, codes and document order of its dimensions; the tidy views (doorstroom, screeningen, trajecten_gestart, ...) are slices of it, one per kind of figure. A figure is a total (is_totaal) when it is a total within its own printed table (a row, column or grand total, or Totaal = Voltooid + Stopgezet); which dimensions a table breaks down by is kept in dwh.source_table_dimension. To add figures up, take one tabel and leave out the rows where is_totaal is true.';
+comment on column report.cijfers.feit is 'The dwh fact table the figure is stored in, e.g. doorstroom or payment; the tidy view of that kind of figure shows the same row';
+comment on column report.cijfers.tabel is 'Id of the document table the figure is printed in (report.<tabel> shows that table)';
+comment on column report.cijfers.antwoord is 'Answer of the document the table belongs to';
+comment on column report.cijfers.tabel_volgorde is 'Order of the table in the document';
+comment on column report.cijfers.jaar is 'The year as a number (what the year means depends on feit: year of doorstroom or screening, start, end or payment year, first year counted); empty on a total over all years';
+comment on column report.cijfers.jaar_label is 'The year as printed: the year, or Totaal on a total over all years';
+comment on column report.cijfers.maatregel is 'Measure: CMW (collectief maatwerk), LDE (lokale diensteneconomie), or Totaal; empty where the figure has no measure';
+comment on column report.cijfers.maatregel_naam is 'Full Dutch name of the measure';
+comment on column report.cijfers.maatregel_volgorde is 'Order of the measure in the document (CMW, LDE, Totaal)';
+comment on column report.cijfers.provincie is 'Province as printed; Totaal where the figure is not split by province; empty where the figure has no province';
+comment on column report.cijfers.provincie_iso is 'ISO 3166-2 code of the province or of Brussels (BE-VAN, ..., BE-BRU), what map charts key on; empty for Totaal and outside Brussels/Flanders';
+comment on column report.cijfers.provincie_nis is 'Statbel NIS code of the province (for maps); empty for Totaal and outside Brussels/Flanders';
+comment on column report.cijfers.provincie_nuts is 'Eurostat NUTS code of the province (for maps); empty for Totaal and outside Brussels/Flanders';
+comment on column report.cijfers.provincie_volgorde is 'Order of the province in the document (Totaal last)';
+comment on column report.cijfers.leeftijd is 'Age band (labels of answers 1 and 3); Totaal where the figure is not split by age';
+comment on column report.cijfers.leeftijd_volgorde is 'Order of the age band, youngest first (Totaal last)';
+comment on column report.cijfers.esf_project_nummer is 'ESF project number; empty for Totaal';
+comment on column report.cijfers.esf_project is 'ESF project number, name and organisation as printed; Totaal where the figure is not split by project';
+comment on column report.cijfers.organisatie is 'Recognised organisation running the project, as printed';
+comment on column report.cijfers.esf_project_volgorde is 'Order of the ESF project in the document, i.e. by project number (Totaal last)';
+comment on column report.cijfers.fase is 'How the trajectory ended: Voltooid (completed), Stopgezet (stopped early) or Totaal';
+comment on column report.cijfers.fase_volgorde is 'Order of the phase in the document (Voltooid, Stopgezet, Totaal)';
+comment on column report.cijfers.fonds is 'Fund: ESF or VCF';
+comment on column report.cijfers.fonds_naam is 'Full name of the fund';
+comment on column report.cijfers.minimum_maanden is 'Months of uninterrupted NEC work counted: 0 for all doorstroom, else 3, 6 or 12';
+comment on column report.cijfers.duurzaamheid is 'Column header as printed in answer 4';
+comment on column report.cijfers.duurzaamheid_volgorde is 'Order of the threshold in the document (doorstroom, 3, 6, 12 months)';
+comment on column report.cijfers.waarde is 'The figure: a number of workers or trajectories, or an amount in euro for feit payment';
+comment on column report.cijfers.is_totaal is 'True when the figure is a total within its own printed table (a row, column or grand total, or Totaal = Voltooid + Stopgezet): leave these out before adding figures up';
+comment on column report.cijfers.status is 'Curation status: printed, ambiguous (placed by a documented choice, see data/CURATION.md) or inconsistent';
+comment on column report.cijfers.bronregel is 'Line of the text extraction of the PDF where the figure is printed';

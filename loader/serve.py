@@ -1,22 +1,35 @@
 """`dwh serve`: the embedded PostgreSQL on 127.0.0.1 for psql and BI tools.
 
-The embedded server listens only on a Unix socket (that is how the wheel runs it, and what lets
-several `dwh` commands share it). `serve` joins that server like any other command and forwards
-a TCP port on 127.0.0.1 to the socket, so the server's life cycle stays the wheel's: it stops when
-the last command using it, `serve` included, ends.
+The embedded server listens only on a Unix socket in a folder private to the account running
+dwh (that is what lets several `dwh` commands share it). `serve` joins that server like any other
+command and forwards a TCP port on 127.0.0.1 to the socket, so the server's life cycle stays
+loader.embedded's: it stops when the last command using it, `serve` included, ends.
+
+Anyone on the machine can reach the forwarded port, so the server itself must turn strangers
+away: its pg_hba.conf asks every login for a password (scram-sha-256), the superuser's is random
+and kept in a 0600 file under DWH_HOME, and the reader login's is random per serve unless the
+user gives one.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
+import secrets
 import signal
 import socket
 from collections.abc import Callable
 from pathlib import Path
 
+from loader.errors import DatabaseUnavailable
+
 READER_LOGIN = "reader"
-READER_PASSWORD = "reader"
+
+
+def new_password() -> str:
+    """A random password for the reader login (URL-safe, so it can stand in a connection URL)."""
+    return secrets.token_urlsafe(18)
 
 
 async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -42,7 +55,12 @@ async def _forward(socket_path: str, client_reader, client_writer) -> None:
 
 async def forward_tcp(socket_path: str, port: int, ready: Callable[[int], None]) -> None:
     """Serve 127.0.0.1:port (0: any free port) until SIGINT or SIGTERM."""
-    server = await asyncio.start_server(lambda r, w: _forward(socket_path, r, w), "127.0.0.1", port, family=socket.AF_INET)
+    try:
+        server = await asyncio.start_server(lambda r, w: _forward(socket_path, r, w), "127.0.0.1", port, family=socket.AF_INET)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise DatabaseUnavailable(f"port {port} on 127.0.0.1 is in use; choose another with --port, or leave --port out for a free one") from exc
+        raise DatabaseUnavailable(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}; choose another port with --port") from exc
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -55,7 +73,7 @@ async def forward_tcp(socket_path: str, port: int, ready: Callable[[int], None])
 
 
 def socket_path(libpq_url: str) -> str:
-    """The Unix socket file of an embedded server URL (postgresql://user:@/db?host=/dir)."""
+    """The Unix socket file of an embedded server URL (postgresql://user@/db?host=/dir&...)."""
     from sqlalchemy.engine import make_url
 
     directory = Path(make_url(libpq_url).query["host"])

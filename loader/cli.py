@@ -201,7 +201,7 @@ def cmd_serve(args) -> int:
             print(f"  the login may read the report views and the dwh tables of database {database}, nothing else")
             sys.stdout.flush()
 
-        asyncio.run(forward_tcp(target, args.port, ready))
+        asyncio.run(forward_tcp(target, args.port, ready, READER_LOGIN, database))
     print("stopped")
     return 0
 

@@ -16,7 +16,8 @@ Layout of ``DWH_HOME`` (every folder dwh creates is 0700, every file 0600):
   parameter, so no password is ever on a command line or in a URL that could be printed.
 - ``server.lock`` (start and stop, one at a time) and ``users.lock`` (one shared lock per
   command using the server): flock locks, released by the kernel even when a command is
-  SIGKILLed, so the last command out stops the server and a killed one cannot keep it alive.
+  SIGKILLed, so the last command out stops the server and a killed one cannot keep it alive; a
+  small watch process stops it when every command using it was killed.
 - ``server.log``: the server's log.
 
 PostgreSQL refuses to run as root. As root the server runs in a user namespace of its own,
@@ -52,6 +53,8 @@ _CLONE_NEWUSER = 0x10000000
 _TEMP_SOCKET_PREFIX = "dwh-socket-"
 _START_TIMEOUT = 60.0
 _STOP_TIMEOUT = 30.0
+#: How often the watch process looks whether any command still uses the server (seconds).
+WATCH_INTERVAL = 2.0
 
 _HBA = """\
 # Written by dwh at every start of the embedded server.
@@ -218,6 +221,11 @@ class Cluster:
         running = self.postmaster()
         if running is not None:
             return running[1]
+        if self.pgdata.exists() and self.pgdata.stat().st_uid != os.geteuid():
+            raise DatabaseUnavailable(
+                f"{self.pgdata} belongs to another account (an older dwh run as root gave it to the user pgserver); "
+                "move it away (dwh load rebuilds it) or give --database-url"
+            )
         if not (self.pgdata / "PG_VERSION").exists():
             self._initdb()
         elif not self.passfile.exists():
@@ -356,7 +364,10 @@ def embedded_server(home: Path, database: str = DATABASE) -> Iterator[str]:
         with _flock(control, fcntl.LOCK_EX):
             fcntl.flock(users, fcntl.LOCK_SH)
             try:
+                was_running = cluster.postmaster() is not None
                 socket_dir = cluster.ensure_running()
+                if not was_running:
+                    _start_watch(home)
             except BaseException:
                 _leave(cluster, control, users, locked=True)
                 raise
@@ -370,20 +381,53 @@ def embedded_server(home: Path, database: str = DATABASE) -> Iterator[str]:
         os.close(control)
 
 
+def _last_user_left(cluster: Cluster, users: int) -> bool:
+    """With server.lock held: stop the server if no command holds users.lock; whether it was stopped."""
+    try:
+        fcntl.flock(users, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
+            return False  # another command still uses it
+        raise
+    try:
+        cluster.stop()
+    finally:
+        fcntl.flock(users, fcntl.LOCK_UN)
+    return True
+
+
 def _leave(cluster: Cluster, control: int, users: int, locked: bool = False) -> None:
     """Stop using the server; stop it when no other command uses it."""
     with contextlib.nullcontext() if locked else _flock(control, fcntl.LOCK_EX):
         fcntl.flock(users, fcntl.LOCK_UN)
-        try:
-            fcntl.flock(users, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
-                return  # another command still uses it
-            raise
-        try:
-            cluster.stop()
-        finally:
-            fcntl.flock(users, fcntl.LOCK_UN)
+        _last_user_left(cluster, users)
+
+
+def watch(home: Path, interval: float = WATCH_INTERVAL) -> None:
+    """Stop the server under ``home`` once no command uses it, even if every one was SIGKILLed.
+
+    Commands stop the server themselves when they leave; this covers the ones that cannot. It
+    runs as a process of its own (``python -m loader.embedded HOME``), started with the server,
+    and ends with it.
+    """
+    cluster = Cluster(home)
+    control = _private_file(home / "server.lock")
+    users = _private_file(home / "users.lock")
+    while True:
+        time.sleep(interval)
+        with _flock(control, fcntl.LOCK_EX):
+            if cluster.postmaster() is None or _last_user_left(cluster, users):
+                return
+
+
+def _start_watch(home: Path) -> None:
+    import sys
+
+    with contextlib.suppress(OSError):
+        subprocess.Popen(
+            [sys.executable, "-m", "loader.embedded", str(home)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        )  # fmt: skip
 
 
 def ensure_database(admin_url: str, database: str) -> None:
@@ -410,3 +454,9 @@ def server_pid_alive(home: Path) -> bool:
     except (OSError, ValueError, IndexError):
         return False
     return pid_alive(pid)
+
+
+if __name__ == "__main__":
+    import sys
+
+    watch(Path(sys.argv[1]))

@@ -219,7 +219,49 @@ def test_another_accounts_dwh_runs_beside_ours_with_locks_of_its_own(other_accou
         shutil.rmtree(base)
 
 
+def test_the_server_asks_every_login_for_its_password(tmp_path):
+    """What `dwh serve` forwards to is refused by the server itself without the right password."""
+    home = tmp_path / "dwh"
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path)}  # no ~/.pgpass, no PGPASSFILE
+    with embedded_server(home) as url:
+        folder = str(_socket_dir(home))
+        for user, password in [("postgres", None), ("postgres", "postgres"), ("postgres", "")]:
+            extra = {"PGPASSWORD": password} if password is not None else {}
+            done = subprocess.run([str(bundled_psql()), "-X", "-w", "-h", folder, "-U", user, "-d", "dwh", "-c", "select 1"],
+                                  env={**env, **extra}, capture_output=True, text=True, timeout=60)  # fmt: skip
+            assert done.returncode == 2, done.stdout
+            assert 'password authentication failed for user "postgres"' in done.stderr or "no password supplied" in done.stderr, done.stderr
+        with psycopg.connect(url) as conn:  # dwh itself gets in with the password of its 0600 file
+            assert conn.execute("select rolsuper from pg_roles where rolname = current_user").fetchone() == (True,)
+        assert "password" not in url.split("passfile=")[0]
+        hba = [line.split() for line in (home / "pgdata" / "pg_hba.conf").read_text().splitlines() if line.strip() and not line.startswith("#")]
+        assert hba == [["local", "all", "all", "scram-sha-256"]]
+
+
+def test_a_cluster_made_without_passwords_gets_one(tmp_path):
+    """Data folders made by the wheel's life cycle trust every local connection: dwh closes that."""
+    from loader.embedded import _run, binaries
+
+    home = tmp_path / "dwh"
+    home.mkdir(mode=0o700)
+    _run([str(binaries() / "initdb"), "-D", str(home / "pgdata"), "-U", "postgres", "--auth=trust"], tmp_path / "initdb.log")
+    with embedded_server(home) as url:
+        with psycopg.connect(url) as conn:
+            assert conn.execute("select rolpassword like 'SCRAM-SHA-256$%' from pg_authid where rolname = 'postgres'").fetchone() == (True,)
+        done = subprocess.run([str(bundled_psql()), "-X", "-w", "-h", str(_socket_dir(home)), "-U", "postgres", "-d", "dwh", "-c", "select 1"],
+                              env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}, capture_output=True, text=True, timeout=60)  # fmt: skip
+        assert "no password supplied" in done.stderr, done.stderr
+    assert _mode(home / "pgpass") == 0o600
+
+
 # ------------------------------------------------------------------ sharing one server
+
+
+def _cmdline(proc: Path) -> str:
+    try:
+        return (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
 
 
 def test_a_killed_command_does_not_keep_the_server_running(tmp_path):
@@ -234,10 +276,11 @@ def test_a_killed_command_does_not_keep_the_server_running(tmp_path):
         assert server_pid_alive(home)
         holder.send_signal(signal.SIGKILL)
         holder.wait(timeout=30)
-        assert server_pid_alive(home)  # nobody stopped it ...
-        done = _dwh("status", env=_env(DWH_HOME=str(home)))
-        assert done.returncode == 0, done.stderr
-        assert not server_pid_alive(home)  # ... until the next command left
+        deadline = time.monotonic() + 30
+        while server_pid_alive(home) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not server_pid_alive(home)  # the watch process stopped it
+        assert not [p for p in Path("/proc").glob("[0-9]*") if f"loader.embedded {home}" in _cmdline(p)]
     finally:
         holder.kill()
         with contextlib.suppress(Exception):
@@ -378,10 +421,16 @@ def test_serve_admits_only_its_reader_with_its_password(loaded_home, other_accou
             env = {"PGPASSWORD": password} if password is not None else {}
             return other_account.run([psql, "-X", "-At", "-w", "-h", "127.0.0.1", "-p", port, "-U", user, "-d", "dwh", "-c", sql], env=env)
 
-        for user, password in [("postgres", None), ("postgres", ""), ("postgres", "anything"), ("reader", "reader"), ("reader", None), ("dwh_reader", "x")]:
+        for user, password in [("postgres", None), ("postgres", ""), ("postgres", "anything"), ("dwh_reader", "x"), ("pg_monitor", "x")]:
             done = attempt(user, password)
             assert done.returncode == 2 and done.stdout == "", (user, password, done.stdout)
-            assert "password authentication failed" in done.stderr or "no password supplied" in done.stderr, done.stderr
+            assert f'FATAL:  dwh serve admits only the login "reader" to database "dwh"' in done.stderr, done.stderr
+        for password in ("reader", "", None):  # the server itself checks the reader's password
+            done = attempt("reader", password)
+            assert done.returncode == 2 and done.stdout == "", (password, done.stdout)
+            assert 'password authentication failed for user "reader"' in done.stderr or "no password supplied" in done.stderr, done.stderr
+        other_database = other_account.run([psql, "-X", "-w", "-h", "127.0.0.1", "-p", port, "-U", "reader", "-d", "postgres", "-c", "select 1"], env={"PGPASSWORD": "only-this-one"})
+        assert 'admits only the login "reader" to database "dwh"' in other_database.stderr, other_database.stderr
         done = attempt("reader", "only-this-one", 'select current_user, (select "CMW" from report.t1_totaal)')
         assert done.stdout.strip() == "reader|1010", done.stderr
         done = attempt("reader", "only-this-one", "copy (select 1) to program 'id'")

@@ -177,6 +177,21 @@ def test_dwh_home_with_an_unwritable_parent_is_one_line_exit_3(other_account):
         shutil.rmtree(base)
 
 
+def test_root_without_user_namespaces_is_one_line_exit_3(tmp_path):
+    """PostgreSQL refuses root; where no user namespace may be made, dwh says so instead."""
+    # Root of a user namespace whose own limit allows no further namespace (the limit is per namespace).
+    forbid = ["unshare", "--user", "--map-root-user", "sh", "-c", 'echo 0 > /proc/sys/user/max_user_namespaces && exec "$@"', "sh"]
+    if os.geteuid() != 0 or not shutil.which("unshare") or subprocess.run([*forbid, "true"], capture_output=True).returncode != 0:
+        pytest.skip("needs root and a user namespace to forbid further ones in")
+    done = subprocess.run([*forbid, sys.executable, "-m", "loader", "status"], env=_env(DWH_HOME=str(tmp_path / "dwh")), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 3
+    assert done.stderr == (
+        "dwh: error: PostgreSQL does not run as root and this system refuses dwh a user namespace to drop root in "
+        "(see user.max_user_namespaces or the container's seccomp profile); run dwh as an ordinary user or give --database-url\n"
+    )
+    assert not (tmp_path / "dwh" / "pgdata" / "PG_VERSION").exists()
+
+
 # ------------------------------------------------------------------ other accounts
 
 
@@ -199,22 +214,26 @@ def test_another_account_cannot_reach_the_server(other_account, length):
         shutil.rmtree(base)
 
 
-def test_another_accounts_dwh_runs_beside_ours_with_locks_of_its_own(other_account):
+@pytest.mark.parametrize("length", [20, 200])
+def test_another_accounts_dwh_runs_beside_ours_with_locks_of_its_own(other_account, length):
     """The wheel's one /tmp/.lockfile, made 0644 by whoever came first, stopped the second account."""
     base = _world_traversable_dir()
     theirs = base / "theirs"
     theirs.mkdir()
+    theirs.chmod(0o755)
     shutil.chown(theirs, other_account.name)
+    home = theirs / ("t" * length) / "dwh"
     try:
         with embedded_server(base / "ours" / "dwh"):
-            done = other_account.dwh("status", env={"DWH_HOME": str(theirs / "dwh")})
+            done = other_account.dwh("status", env={"DWH_HOME": str(home)})
         assert done.returncode == 0, done.stderr
         assert done.stdout.startswith("schema revision: none (run dwh load)")
         owner = theirs.stat().st_uid
         for name in ("server.lock", "users.lock", "pgpass"):
-            lock = theirs / "dwh" / name
+            lock = home / name
             assert lock.stat().st_uid == owner and _mode(lock) == 0o600
-        assert not server_pid_alive(theirs / "dwh")
+        assert _mode(home) == 0o700 and _mode(theirs) == 0o755
+        assert not server_pid_alive(home)
     finally:
         shutil.rmtree(base)
 
@@ -279,8 +298,11 @@ def test_a_killed_command_does_not_keep_the_server_running(tmp_path):
         deadline = time.monotonic() + 30
         while server_pid_alive(home) and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert not server_pid_alive(home)  # the watch process stopped it
-        assert not [p for p in Path("/proc").glob("[0-9]*") if f"loader.embedded {home}" in _cmdline(p)]
+        assert not server_pid_alive(home)  # the watch process stopped it ...
+        watching = lambda: [p for p in Path("/proc").glob("[0-9]*") if f"loader.embedded {home}" in _cmdline(p)]  # noqa: E731
+        while watching() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not watching()  # ... and ended with it
     finally:
         holder.kill()
         with contextlib.suppress(Exception):

@@ -71,10 +71,13 @@ def prepare_home(home: Path) -> None:
     """Create ``home`` and its missing parents as 0700; never touch a folder that exists."""
     missing = []
     for folder in (home, *home.parents):
-        if folder.is_dir():
-            break
-        if folder.exists() or folder.is_symlink():
-            raise DatabaseUnavailable(f"DWH_HOME {home} cannot be used: {folder} is not a folder; set DWH_HOME to a folder or give --database-url")
+        try:
+            if folder.is_dir():
+                break
+            if folder.exists() or folder.is_symlink():
+                raise DatabaseUnavailable(f"DWH_HOME {home} cannot be used: {folder} is not a folder; set DWH_HOME to a folder or give --database-url")
+        except PermissionError as exc:  # a parent we may not enter
+            raise DatabaseUnavailable(f"cannot reach DWH_HOME {home}: {exc.strerror} ({folder}); set DWH_HOME to a folder you may write or give --database-url") from exc
         missing.append(folder)
     for folder in reversed(missing):
         try:

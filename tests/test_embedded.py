@@ -166,11 +166,18 @@ def test_dwh_home_that_is_a_file_is_one_line_exit_3(tmp_path):
 
 def test_dwh_home_with_an_unwritable_parent_is_one_line_exit_3(other_account):
     base = _world_traversable_dir()
+    (base / "closed").mkdir(mode=0o700)
     try:
         done = other_account.dwh("status", env={"DWH_HOME": str(base / "dwh")})
         assert done.returncode == 3, done.stderr
         assert done.stderr == (
             f"dwh: error: cannot create DWH_HOME {base / 'dwh'}: Permission denied ({base / 'dwh'}); "
+            "set DWH_HOME to a folder you may write or give --database-url\n"
+        )
+        done = other_account.dwh("status", env={"DWH_HOME": str(base / "closed" / "dwh")})
+        assert done.returncode == 3, done.stderr
+        assert done.stderr == (
+            f"dwh: error: cannot reach DWH_HOME {base / 'closed' / 'dwh'}: Permission denied ({base / 'closed' / 'dwh'}); "
             "set DWH_HOME to a folder you may write or give --database-url\n"
         )
     finally:
@@ -457,6 +464,7 @@ def test_serve_admits_only_its_reader_with_its_password(loaded_home, other_accou
         assert done.stdout.strip() == "reader|1010", done.stderr
         done = attempt("reader", "only-this-one", "copy (select 1) to program 'id'")
         assert "permission denied" in done.stderr, done.stderr
+    assert "only-this-one" not in (loaded_home / "server.log").read_text()
 
 
 def test_serve_makes_a_new_password_each_time(loaded_home):

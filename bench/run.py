@@ -39,19 +39,20 @@ DWH = [sys.executable, "-m", "loader"]
 
 class Server:
     def __init__(self, url: str | None):
-        from loader.embedded import _pgserver
+        import contextlib
 
-        pgserver = _pgserver()
+        from loader.embedded import binaries, embedded_server
+
         self.tmp = Path(tempfile.mkdtemp(prefix="dwh-bench-"))
         self._embedded = None
         # psql and pg_dump come from the wheel in either case: real binaries (Debian's psql is a
         # Perl wrapper that adds ~45 ms to every start), and new enough for any server >= 15.
-        self.bin = Path(pgserver.postgres_server.POSTGRES_VERSIONS[pgserver.TARGET_POSTGRES_VERSION])
+        self.bin = binaries()
         if url:
             self.admin = url
         else:
-            self._embedded = pgserver.get_server(self.tmp / "pgdata", cleanup_mode="delete")
-            self.admin = self._embedded.get_uri()
+            self._embedded = contextlib.ExitStack()
+            self.admin = self._embedded.enter_context(embedded_server(self.tmp / "home", database="postgres"))
         self.made: list[str] = []
 
     def tool(self, name: str) -> str:
@@ -70,7 +71,9 @@ class Server:
         return self.url(name)
 
     def drop(self, url: str) -> None:
-        name = url.rsplit("/", 1)[1].split("?")[0]
+        from sqlalchemy.engine import make_url
+
+        name = make_url(url).database
         with psycopg.connect(self.admin, autocommit=True) as conn:
             conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
         self.made.remove(name)
@@ -83,7 +86,7 @@ class Server:
         for name in list(self.made):
             self.drop(self.url(name))
         if self._embedded is not None:
-            self._embedded.cleanup()
+            self._embedded.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 

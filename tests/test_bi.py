@@ -119,12 +119,15 @@ def test_serve_is_reachable_by_psql_as_the_reader_and_stops_on_sigterm(tmp_path)
     serve = subprocess.Popen([sys.executable, "-m", "loader", "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         first = serve.stdout.readline()
-        assert first.startswith("serving the doorstroom warehouse on 127.0.0.1:"), first + serve.stderr.read()
+        assert first.startswith("serving database dwh of the doorstroom warehouse on 127.0.0.1:"), first + serve.stderr.read()
+        fields = serve.stdout.readline().strip()
+        password = fields.split("password ")[1].split(",")[0]
         command = serve.stdout.readline().strip()
-        assert command.startswith('psql "postgresql://reader:reader@127.0.0.1:')
-        url = command.split('"')[1]
+        assert command.startswith('psql "postgresql://reader@127.0.0.1:')
+        url = command.split('"')[1].replace("reader@", f"reader:{password}@")
         # psql as a user would run it (the real binary that ships in the pgserver wheel).
-        psql = subprocess.run([str(bundled_psql()), url, "-X", "-At", "-c", 'select "CMW" from report.t1_totaal'], capture_output=True, text=True, timeout=60)
+        psql = subprocess.run([str(bundled_psql()), command.split('"')[1], "-X", "-At", "-c", 'select "CMW" from report.t1_totaal'],
+                              capture_output=True, text=True, timeout=60, env={**env, "PGPASSWORD": password})  # fmt: skip
         assert psql.stdout.strip() == "1010", psql.stderr
         with psycopg.connect(url) as conn:
             with pytest.raises(psycopg.errors.InsufficientPrivilege):

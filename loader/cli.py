@@ -7,6 +7,7 @@ contract.md: 0 done, 2 bad input or arguments, 3 database unreachable or not as 
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 from pathlib import Path
 
@@ -360,6 +361,29 @@ def main(argv: list[str] | None = None) -> int:
         return code
     except BrokenPipeError:
         return _stdout_closed()
+    except OSError as exc:
+        if exc.errno not in _DISK_FULL:
+            raise
+        return _disk_full(exc)
+
+
+#: Write errors that are the machine's state, not a defect: no space, over quota, an I/O error.
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EIO)
+
+
+def _disk_full(exc: OSError) -> int:
+    print(f"dwh: error: cannot write: {exc.strerror}; free some space or write elsewhere", file=sys.stderr)
+    if exc.filename is None:  # stdout itself: do not let Python fail again flushing it at exit
+        _stdout_to_devnull()
+    return DatabaseUnavailable.exit_code  # 3: the environment is not in the expected state
+
+
+def _stdout_to_devnull() -> None:
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def _stdout_closed() -> int:
@@ -369,12 +393,9 @@ def _stdout_closed() -> int:
     at /dev/null first (Python docs, "Note on SIGPIPE"). 141 = 128 + SIGPIPE, what the shell
     reports for any command that a closed pipe ends.
     """
-    import os
     import signal
 
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
-    os.close(devnull)
+    _stdout_to_devnull()
     return 128 + signal.SIGPIPE
 
 
@@ -407,6 +428,8 @@ def _run(argv: list[str] | None) -> int:
     except Exception as exc:
         if args.debug:
             raise
+        if isinstance(exc, OSError) and exc.errno in _DISK_FULL:
+            return _disk_full(exc)
         from loader.db import database_error
 
         translated = database_error(exc)

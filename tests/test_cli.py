@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -163,7 +164,9 @@ def _dwh(*args: str, home, **kw) -> subprocess.CompletedProcess:
 
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env["DWH_HOME"] = str(home)
-    return subprocess.run([sys.executable, "-m", "loader", *args], env=env, capture_output=True, text=True, timeout=300, **kw)
+    if "stdout" not in kw:
+        kw["capture_output"] = True
+    return subprocess.run([sys.executable, "-m", "loader", *args], env=env, text=True, timeout=300, **kw)
 
 
 def test_database_url_before_the_command_is_the_database_loaded(empty_db, tmp_path):
@@ -349,3 +352,11 @@ def test_reconcile_into_head_ends_quietly(loaded_db, tmp_path):
     # the first identity of the document: T1_totaal's CMW cell (1010) is the sum of T1_provincie's
     assert first == "ok   T1_totaal[year=2023, measure=CMW] 1010 = the sum over province of T1_provincie 1010"
     assert status in ("exit 0", "exit 141")
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs Linux's /dev/full")
+@pytest.mark.parametrize("args", [["tables"], ["--version"]])
+def test_output_to_a_full_disk_is_exit_3_in_one_line(args, tmp_path):
+    with open("/dev/full", "w") as full:
+        done = _dwh(*args, home=tmp_path / "home", stdout=full, stderr=subprocess.PIPE)
+    assert (done.returncode, done.stderr) == (3, "dwh: error: cannot write: No space left on device; free some space or write elsewhere\n")

@@ -360,3 +360,27 @@ def test_output_to_a_full_disk_is_exit_3_in_one_line(args, tmp_path):
     with open("/dev/full", "w") as full:
         done = _dwh(*args, home=tmp_path / "home", stdout=full, stderr=subprocess.PIPE)
     assert (done.returncode, done.stderr) == (3, "dwh: error: cannot write: No space left on device; free some space or write elsewhere\n")
+
+
+def test_migrate_step_by_step_and_never_silently_back(empty_db, tmp_path):
+    from loader import db, migrate
+
+    home = tmp_path / "home"
+    first = _dwh("migrate", "0001", "--database-url", empty_db, home=home)
+    assert (first.returncode, first.stderr) == (0, "")
+    assert first.stdout.endswith(" at 0001 (was empty)\n")
+    second = _dwh("migrate", "--database-url", empty_db, home=home)
+    assert (second.returncode, second.stderr) == (0, "")
+    assert second.stdout.endswith(f" at {migrate.head_revision()} (was 0001)\n")
+    back = _dwh("migrate", "0001", "--database-url", empty_db, home=home)
+    assert (back.returncode, back.stdout) == (2, "")
+    assert back.stderr == (
+        f"dwh: error: cannot migrate to '0001': the database is at {migrate.head_revision()}, which is newer; "
+        "dwh migrate only upgrades (expected head or a revision after the current one)\n"
+    )
+    engine = db.make_engine(empty_db)
+    try:
+        with engine.connect() as conn:
+            assert migrate.current_revision(conn) == migrate.head_revision()
+    finally:
+        engine.dispose()

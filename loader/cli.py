@@ -7,6 +7,7 @@ contract.md: 0 done, 2 bad input or arguments, 3 database unreachable or not as 
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 from pathlib import Path
 
@@ -40,18 +41,19 @@ def cmd_load(args) -> int:
     from loader.unchanged import record_if_unchanged
 
     folder = _data_dir(args)
+    target = settings.describe_target(args.database_url)
     with settings.resolved_url(args.database_url) as url:
         digest = None if args.force else record_if_unchanged(url, folder)
         if digest is not None:
-            print(f"unchanged: the database already holds this data ({digest[:12]}); nothing done (--force reloads)")
+            print(f"unchanged: {target} already holds this data ({digest[:12]}); nothing done (--force reloads)")
             return 0
         result = _full_load(url, folder, args.force)
     if result.outcome == "unchanged":
-        print("unchanged: the database already holds this data; nothing done (--force reloads)")
+        print(f"unchanged: {target} already holds this data; nothing done (--force reloads)")
     else:
         total = sum(result.row_counts.values())
         migrated = f", schema {result.migrated_from or 'empty'} -> {result.migrated_to}" if result.migrated_from != result.migrated_to else ""
-        print(f"loaded {total} rows in {len(result.row_counts)} tables from {folder}{migrated}")
+        print(f"loaded {total} rows in {len(result.row_counts)} tables from {folder} into {target}{migrated}")
     return 0
 
 
@@ -72,13 +74,13 @@ def _full_load(url: str, folder: Path, force: bool):
 
 
 def cmd_migrate(args) -> int:
-    from loader import db, load, views
+    from loader import db, load, settings, views
 
     with db.open_engine(args.database_url) as engine, db.begin(engine) as conn:
         load.lock(conn)
         before, after = load.migrate_schema(conn, args.revision)
         views.create_views(conn)
-    print(f"schema at {after} (was {before or 'empty'})")
+    print(f"schema of {settings.describe_target(args.database_url)} at {after} (was {before or 'empty'})")
     return 0
 
 
@@ -200,7 +202,10 @@ def cmd_serve(args) -> int:
         target = socket_path(engine.url.render_as_string(hide_password=False))
 
         def ready(port: int) -> None:
-            print(f"serving database {database} of the doorstroom warehouse on 127.0.0.1:{port} (Ctrl-C or SIGTERM stops it)")
+            print(
+                f"serving database {database} of {settings.describe_target(None)} on 127.0.0.1:{port} "
+                "(Ctrl-C or SIGTERM stops it)"
+            )
             print(f"  host 127.0.0.1, port {port}, database {database}, user {READER_LOGIN}, password {password}, SSL off")
             print(f'  psql "postgresql://{READER_LOGIN}@127.0.0.1:{port}/{database}" (asks for the password)')
             print(f"  the login may read the report views and the dwh tables of database {database}, nothing else")
@@ -239,37 +244,112 @@ def _width(text: str) -> int:
     return value
 
 
+def _port(text: str) -> int:
+    """A TCP port for --port: 0 (any free one) up to 65535; anything else is a usage error (exit 2)."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port (expected a whole number from 0 to 65535)") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port (expected 0 to 65535; 0 picks a free one)")
+    return port
+
+
+def _positive(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number (expected 1 or more)") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{number} is too small (expected 1 or more)")
+    return number
+
+
+def _version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("doorstroom-dwh")
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        from loader import __version__
+
+        return __version__
+
+
+class _Version(argparse.Action):
+    """--version, reading the package metadata only when asked (every other run skips that cost)."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest=argparse.SUPPRESS, nargs=0, help="print the version of dwh and exit")
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(f"dwh {_version()}")  # on stdout, as argparse's own version action does
+        parser.exit(0)
+
+
+def _global_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    """The options every command shares, accepted before and after the command name.
+
+    Each parser gets its own option objects: argparse copies a subcommand's values over the top
+    level's, so the subcommands' defaults are SUPPRESSed (an option not given after the command
+    leaves the one given before it alone), and only the top level holds the real defaults.
+    Sharing one set of option objects through ``parents=`` would make the top level's defaults
+    the subcommands' too, and `dwh --database-url URL load` would silently use the default.
+    """
+    default = (lambda value: value) if top else (lambda value: argparse.SUPPRESS)
+    parser.add_argument(
+        "--database-url",
+        metavar="URL",
+        default=default(None),
+        help="postgresql://user:pass@host:port/db (default: $DATABASE_URL, else the embedded server under $DWH_HOME)",
+    )
+    parser.add_argument("--debug", action="store_true", default=default(False), help="show tracebacks")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with its usage errors on one line (the contract's one line on stderr, exit 2)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message}; see {self.prog} --help\n")
+
+
+#: The commands that read a curated dataset and so take --data.
+DATA_COMMANDS = ("load", "validate", "tables")
+_DATA_HELP = "a curated dataset folder of the same shape (default: the shipped one)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     from loader.render import FORMATS
 
-    # Defaults are SUPPRESSed on the shared options so `dwh --debug load` and `dwh load --debug`
-    # both work: a subcommand's parser would otherwise overwrite what the top level parsed.
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--database-url", default=argparse.SUPPRESS, help="postgresql://user:pass@host:port/db (default: $DATABASE_URL, else the embedded server under $DWH_HOME)")
-    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks")
-    data = argparse.ArgumentParser(add_help=False)
-    data.add_argument("--data", metavar="DIR", help="a curated dataset folder of the same shape (default: the shipped one)")
-
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="dwh",
         description="Warehouse of written question 221 (2024) on doorstroom from the social economy to the NEC.",
-        parents=[common],
+        epilog="--database-url, --debug and --data may be given before or after the command.",
     )
-    parser.set_defaults(database_url=None, debug=False)
+    _global_options(parser, top=True)
+    parser.add_argument("--data", metavar="DIR", help=f"for {', '.join(DATA_COMMANDS)}: {_DATA_HELP}")
+    parser.add_argument("--version", action=_Version)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("load", parents=[common, data], help="validate, migrate to head and load everything in one transaction")
+    def command(name: str, help: str, *, data: bool = False) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=help)
+        _global_options(p, top=False)
+        if data:
+            p.add_argument("--data", metavar="DIR", default=argparse.SUPPRESS, help=_DATA_HELP)
+        return p
+
+    p = command("load", "validate, migrate to head and load everything in one transaction", data=True)
     p.add_argument("--force", action="store_true", help="reload even when the data is unchanged")
     p.set_defaults(func=cmd_load)
 
-    p = sub.add_parser("validate", parents=[common, data], help="check the curated CSVs without a database")
+    p = command("validate", "check the curated CSVs without a database", data=True)
     p.set_defaults(func=cmd_validate)
 
-    p = sub.add_parser("tables", parents=[common, data], help="list the document's tables: id, answer, grain, caption")
+    p = command("tables", "list the document's tables: id, answer, grain, caption", data=True)
     p.add_argument("--width", type=_width, metavar="N", help="wrap to N characters (default: $COLUMNS, else the terminal's width, else 100)")
     p.set_defaults(func=cmd_tables)
 
-    p = sub.add_parser("show", parents=[common], help="print one report view as the document's table, uncertain figures marked")
+    p = command("show", "print one report view as the document's table, uncertain figures marked")
     p.add_argument("table_id", nargs="?", help="table id, e.g. T1_provincie (see `dwh tables`)")
     p.add_argument("--all", action="store_true", help="every table, in document order")
     p.add_argument("--format", choices=FORMATS, default="text")
@@ -281,47 +361,96 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_show)
 
-    p = sub.add_parser("reconcile", parents=[common], help="every printed total against the sum of its cells")
+    p = command("reconcile", "every printed total against the sum of its cells")
     p.add_argument("--verbose", "-v", action="store_true", help="also list the equalities that hold between tables")
     p.set_defaults(func=cmd_reconcile)
 
-    p = sub.add_parser("status", parents=[common], help="what is loaded, when, from which data")
-    p.add_argument("--limit", type=int, default=10, help="how many loads to list (default 10)")
+    p = command("status", "what is loaded, when, from which data")
+    p.add_argument("--limit", type=_positive, default=10, help="how many loads to list (default 10)")
     p.set_defaults(func=cmd_status)
 
-    p = sub.add_parser("serve", parents=[common], help="run the embedded server on 127.0.0.1 for psql and BI tools")
-    p.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (default: a free one)")
+    p = command("serve", "run the embedded server on 127.0.0.1 for psql and BI tools")
+    p.add_argument("--port", type=_port, default=0, help="TCP port on 127.0.0.1, 0 to 65535 (default 0: a free one)")
     p.add_argument("--password-env", metavar="VAR", help="the reader login's password is in this environment variable (default: a random one, printed)")
     p.set_defaults(func=cmd_serve)
 
-    p = sub.add_parser("grant-reader", parents=[common], help="create a read-only login for psql or a BI tool")
+    p = command("grant-reader", "create a read-only login for psql or a BI tool")
     p.add_argument("name", help="login name, e.g. metabase")
     p.add_argument("--password-env", metavar="VAR", help="read the password from this environment variable (default: ask)")
     p.set_defaults(func=cmd_grant_reader)
 
-    p = sub.add_parser(
-        "export",
-        parents=[common],
-        help="write every report table to a workbook, or to CSV files with a datapackage.json",
-    )
+    p = command("export", "write every report table to a workbook, or to CSV files with a datapackage.json")
     p.add_argument("directory", help="folder to write to (created if missing; files of the same name are replaced)")
     p.add_argument("--format", choices=("xlsx", "csv"), default="xlsx")
     p.set_defaults(func=cmd_export)
 
-    p = sub.add_parser("migrate", parents=[common], help="alembic upgrade (head by default) and rebuild the views")
-    p.add_argument("revision", nargs="?", default="head")
+    p = command("migrate", "alembic upgrade (head by default) and rebuild the views")
+    p.add_argument("revision", nargs="?", default="head", help="target revision (default: head)")
     p.set_defaults(func=cmd_migrate)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        code = _run(argv)
+        # Flushed here, not at interpreter exit, so that a reader that went away is seen below.
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        return _stdout_closed()
+    except OSError as exc:
+        if exc.errno not in _DISK_FULL:
+            raise
+        return _disk_full(exc)
+
+
+#: Write errors that are the machine's state, not a defect: no space, over quota, an I/O error.
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EIO)
+
+
+def _disk_full(exc: OSError) -> int:
+    print(f"dwh: error: cannot write: {exc.strerror}; free some space or write elsewhere", file=sys.stderr)
+    if exc.filename is None:  # stdout itself: do not let Python fail again flushing it at exit
+        _stdout_to_devnull()
+    return DatabaseUnavailable.exit_code  # 3: the environment is not in the expected state
+
+
+def _stdout_to_devnull() -> None:
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
+def _stdout_closed() -> int:
+    """The reader of our output went away (`dwh reconcile | head -1`): end quietly, like a Unix tool.
+
+    Python would report the closed pipe again when it flushes stdout at exit, so stdout is pointed
+    at /dev/null first (Python docs, "Note on SIGPIPE"). 141 = 128 + SIGPIPE, what the shell
+    reports for any command that a closed pipe ends.
+    """
+    import signal
+
+    _stdout_to_devnull()
+    return 128 + signal.SIGPIPE
+
+
+def _run(argv: list[str] | None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-    except SystemExit as exc:  # argparse: usage errors are exit 2 already, --help is 0
+    except SystemExit as exc:  # argparse: usage errors are exit 2 already, --help and --version 0
         return int(exc.code or 0)
+    if args.data is not None and args.command not in DATA_COMMANDS:
+        try:  # given before a command that reads no dataset: say so rather than ignore it
+            parser.error(f"--data applies to {', '.join(DATA_COMMANDS)}, not to {args.command}")
+        except SystemExit as exc:
+            return int(exc.code)
     try:
         return args.func(args)
+    except BrokenPipeError:
+        raise
     except DwhError as exc:
         if args.debug:
             raise
@@ -336,6 +465,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         if args.debug:
             raise
+        if isinstance(exc, OSError) and exc.errno in _DISK_FULL:
+            return _disk_full(exc)
         from loader.db import database_error
 
         translated = database_error(exc)

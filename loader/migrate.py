@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from loader import resources
+from loader.errors import InputError
 from loader.fingerprint import SCHEMA_HEAD as HEAD
 
 
@@ -35,8 +36,34 @@ def current_revision(connection: sa.Connection) -> str | None:
 
 def upgrade(connection: sa.Connection, revision: str = "head") -> None:
     from alembic import command
+    from alembic.util import CommandError
 
-    command.upgrade(alembic_config(connection), revision)
+    _refuse_going_back(connection, revision)
+    try:
+        command.upgrade(alembic_config(connection), revision)
+    except CommandError as exc:
+        # Alembic says so when it cannot resolve the target ("Can't locate revision identified by
+        # 'x'", "Destination 0001 is not a valid upgrade target"): a wrong argument, exit 2.
+        raise InputError(f"cannot migrate to {revision!r}: {exc} (expected head or one of: {', '.join(revisions())})") from exc
+
+
+def _refuse_going_back(connection: sa.Connection, revision: str) -> None:
+    """Alembic's upgrade to a revision older than the database's does nothing, silently; say so."""
+    order = revisions()
+    current = current_revision(connection)
+    if current in order and revision in order and order.index(revision) < order.index(current):
+        raise InputError(
+            f"cannot migrate to {revision!r}: the database is at {current}, which is newer; "
+            "dwh migrate only upgrades (expected head or a revision after the current one)"
+        )
+
+
+def revisions() -> list[str]:
+    """Every revision id, oldest first."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(alembic_config())
+    return [r.revision for r in reversed(list(script.walk_revisions()))]
 
 
 def downgrade(connection: sa.Connection, revision: str) -> None:

@@ -55,6 +55,25 @@ def redact(url: str) -> str:
         return "<unparsable URL>"
 
 
+def describe_target(cli_value: str | None = None) -> str:
+    """Which database a command uses, for its output: the URL without its password, or the embedded
+    server's data folder."""
+    url = database_url(cli_value)
+    if url is None:
+        return f"the embedded server in {dwh_home()}"
+    from sqlalchemy.engine import URL, make_url
+
+    try:
+        parsed = make_url(url)
+        # URL.set(password=None) keeps the password (None means "unchanged" there): build it anew,
+        # also without a password given the libpq way, as ?password=...
+        query = {k: v for k, v in parsed.query.items() if k != "password"}
+        bare = URL.create(parsed.drivername, parsed.username, None, parsed.host, parsed.port, parsed.database, query)
+        return bare.render_as_string(hide_password=False)
+    except Exception:
+        return "<unparsable URL>"
+
+
 def dwh_home() -> Path:
     """Where the embedded PostgreSQL keeps its data: ``DWH_HOME`` or the user's data directory."""
     configured = os.environ.get("DWH_HOME")

@@ -1,12 +1,15 @@
 """Alembic environment.
 
 `dwh load` and `dwh migrate` hand Alembic their own connection (config.attributes["connection"]) so
-that migration, data and views share one transaction; the `alembic` command line gets its URL from
-loader.settings, starting the embedded server when no DATABASE_URL is set.
+that migration, data and views share one transaction. An Engine there works too (pytest-alembic's
+fixtures pass one): the migrations then run in a transaction of their own on it. The `alembic`
+command line gets its URL from loader.settings, starting the embedded server when no DATABASE_URL
+is set. `alembic upgrade head --sql` (offline mode) prints the DDL for review without a database.
 """
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic import context
 
 from loader import schema
@@ -22,30 +25,48 @@ def include_object(obj, name, type_, reflected, compare_to):
     return True
 
 
-def run_with(connection) -> None:
-    context.configure(
-        connection=connection,
+def _options() -> dict:
+    return dict(
         target_metadata=target_metadata,
         include_schemas=True,
         include_object=include_object,
         version_table_schema=None,
         transaction_per_migration=False,
     )
+
+
+def run_with(connection: sa.Connection) -> None:
+    context.configure(connection=connection, **_options())
     with context.begin_transaction():
         context.run_migrations()
 
 
 def run_migrations_online() -> None:
-    connection = config.attributes.get("connection")
-    if connection is not None:
-        run_with(connection)
+    given = config.attributes.get("connection")
+    if isinstance(given, sa.Connection):
+        run_with(given)
         return
+    if isinstance(given, sa.Engine):
+        with given.begin() as conn:
+            run_with(conn)
+        return
+    if given is not None:
+        raise TypeError(f"config.attributes['connection'] must be a SQLAlchemy Connection or Engine, not {type(given).__name__}")
     from loader.db import begin, open_engine
 
     with open_engine() as engine, begin(engine) as conn:
         run_with(conn)
 
 
+def run_migrations_offline() -> None:
+    """Render the migrations as SQL; the migrations use no database round trips, so this is the DDL
+    that online mode runs. Any URL of the PostgreSQL dialect will do: nothing connects."""
+    context.configure(url="postgresql+psycopg://", literal_binds=True, dialect_opts={"paramstyle": "named"}, **_options())
+    with context.begin_transaction():
+        context.run_migrations()
+
+
 if context.is_offline_mode():
-    raise SystemExit("offline (--sql) mode is not supported: run the migrations against a database")
-run_migrations_online()
+    run_migrations_offline()
+else:
+    run_migrations_online()

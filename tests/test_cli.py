@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -143,6 +144,7 @@ def test_two_commands_at_once_share_the_embedded_server_and_leave_none_running(t
     env["DWH_HOME"] = str(tmp_path / "home")
     first = subprocess.run([sys.executable, "-m", "loader", "load"], env=env, capture_output=True, text=True, timeout=300)
     assert first.returncode == 0, first.stderr
+    assert f" into the embedded server in {tmp_path / 'home'}" in first.stdout
     commands = [
         subprocess.Popen([sys.executable, "-m", "loader", "show", "T1_totaal", "--format", "csv"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for _ in range(2)
@@ -152,3 +154,234 @@ def test_two_commands_at_once_share_the_embedded_server_and_leave_none_running(t
         assert command.returncode == 0, err
         assert out == "CMW,LDE\n1010,2320\n"
     assert not server_pid_alive(tmp_path / "home")
+
+
+# ------------------------------------------------------------------ the contract, run as a user would
+
+
+def _dwh(*args: str, home, **kw) -> subprocess.CompletedProcess:
+    """`python -m loader ARGS` in a clean environment: no DATABASE_URL, a private DWH_HOME."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env["DWH_HOME"] = str(home)
+    if "stdout" not in kw:
+        kw["capture_output"] = True
+    return subprocess.run([sys.executable, "-m", "loader", *args], env=env, text=True, timeout=300, **kw)
+
+
+def test_database_url_before_the_command_is_the_database_loaded(empty_db, tmp_path):
+    import sqlalchemy as sa
+
+    from loader import db
+
+    home = tmp_path / "home"
+    done = _dwh("--database-url", empty_db, "load", home=home)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    host = sa.engine.make_url(empty_db)
+    assert f"/{host.database}" in done.stdout.splitlines()[0]
+    assert " into postgresql://" in done.stdout
+    assert not home.exists()  # the embedded server was never started
+    engine = db.make_engine(empty_db)
+    try:
+        with engine.connect() as conn:
+            # T1_totaal, LDE: 2320 (answer 1 of the document)
+            assert conn.execute(sa.text('select "LDE" from report.t1_totaal')).scalar_one() == 2320
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("position", ["before", "after"])
+def test_a_url_that_is_not_postgresql_is_exit_2_wherever_the_option_stands(position, tmp_path):
+    args = ["--database-url", "mysql://x/y", "status"] if position == "before" else ["status", "--database-url", "mysql://x/y"]
+    done = _dwh(*args, home=tmp_path / "home")
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == "dwh: error: database URL 'mysql://x/y' is not PostgreSQL (expected postgresql://user:pass@host:port/db)\n"
+
+
+def test_debug_before_the_command_shows_the_traceback(tmp_path):
+    done = _dwh("--debug", "status", "--database-url", "mysql://x/y", home=tmp_path / "home")
+    assert done.returncode == 1
+    assert done.stderr.startswith("Traceback (most recent call last):")
+    assert done.stderr.rstrip().endswith("loader.errors.InputError: database URL 'mysql://x/y' is not PostgreSQL (expected postgresql://user:pass@host:port/db)")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["load"], ["validate"], ["tables"], ["show", "T1_totaal"], ["reconcile"], ["status"], ["serve"], ["grant-reader", "bi"], ["export", "out"], ["migrate"]],
+)
+def test_global_options_are_taken_before_and_after_every_command(command):
+    parser = build_parser()
+    for argv in (["--database-url", "postgresql://h/db", "--debug", *command], [*command, "--database-url", "postgresql://h/db", "--debug"]):
+        args = parser.parse_args(argv)
+        assert (args.database_url, args.debug) == ("postgresql://h/db", True), argv
+    args = parser.parse_args(command)
+    assert (args.database_url, args.debug) == (None, False)
+    # after the command wins over before it, as the later option does everywhere in argparse
+    assert parser.parse_args(["--database-url", "postgresql://a/x", *command, "--database-url", "postgresql://b/y"]).database_url == "postgresql://b/y"
+
+
+@pytest.mark.parametrize("position", ["before", "after"])
+def test_data_is_taken_before_or_after_the_command(position, tmp_path):
+    import shutil
+
+    from loader import resources
+
+    folder = tmp_path / "copy"
+    shutil.copytree(resources.data_dir(), folder)
+    args = ["--data", str(folder), "validate"] if position == "before" else ["validate", "--data", str(folder)]
+    done = _dwh(*args, home=tmp_path / "home")
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout.startswith(f"{folder}: ")
+
+
+def test_version_comes_from_the_package_metadata(tmp_path):
+    from importlib import metadata
+
+    done = _dwh("--version", home=tmp_path / "home")
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout == f"dwh {metadata.version('doorstroom-dwh')}\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (["serve", "--port", "70000"], "dwh serve: error: argument --port: 70000 is not a port (expected 0 to 65535; 0 picks a free one); see dwh serve --help"),
+        (["serve", "--port", "-1"], "dwh serve: error: argument --port: -1 is not a port (expected 0 to 65535; 0 picks a free one); see dwh serve --help"),
+        (["serve", "--port", "http"], "dwh serve: error: argument --port: 'http' is not a port (expected a whole number from 0 to 65535); see dwh serve --help"),
+        (["status", "--limit", "-1"], "dwh status: error: argument --limit: -1 is too small (expected 1 or more); see dwh status --help"),
+        (["status", "--limit", "0"], "dwh status: error: argument --limit: 0 is too small (expected 1 or more); see dwh status --help"),
+        ([], "dwh: error: the following arguments are required: COMMAND; see dwh --help"),
+        (["--data", "elsewhere", "status"], "dwh: error: --data applies to load, validate, tables, not to status; see dwh --help"),
+        (["lod"], "dwh: error: argument COMMAND: invalid choice: 'lod' (choose from 'load', 'validate', 'tables', 'show', 'reconcile', 'status', 'serve', 'grant-reader', 'export', 'migrate'); see dwh --help"),
+    ],
+)
+def test_wrong_arguments_are_exit_2_in_one_line(args, line, tmp_path):
+    done = _dwh(*args, home=tmp_path / "home")
+    assert (done.returncode, done.stdout, done.stderr) == (2, "", line + "\n")
+    assert not (tmp_path / "home").exists()
+
+
+def test_migrate_to_an_unknown_revision_is_exit_2_and_changes_nothing(empty_db, tmp_path):
+    from alembic.script import ScriptDirectory
+
+    from loader import db, migrate
+
+    known = [r.revision for r in reversed(list(ScriptDirectory.from_config(migrate.alembic_config()).walk_revisions()))]
+    assert known[:2] == ["0001", "0002"]
+    done = _dwh("migrate", "no_such_revision", "--database-url", empty_db, home=tmp_path / "home")
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == (
+        "dwh: error: cannot migrate to 'no_such_revision': Can't locate revision identified by 'no_such_revision' "
+        f"(expected head or one of: {', '.join(known)})\n"
+    )
+    engine = db.make_engine(empty_db)
+    try:
+        with engine.connect() as conn:
+            assert migrate.current_revision(conn) is None
+    finally:
+        engine.dispose()
+
+
+def test_migrate_says_which_database_without_its_password(empty_db, tmp_path):
+    from sqlalchemy.engine import make_url
+
+    from loader import migrate
+
+    with_password = make_url(empty_db).set(password="s3cret-pw").render_as_string(hide_password=False)
+    done = _dwh("--database-url", with_password, "migrate", home=tmp_path / "home")
+    assert (done.returncode, done.stderr) == (0, ""), done.stderr
+    assert "s3cret-pw" not in done.stdout
+    database = make_url(empty_db).database
+    assert done.stdout.startswith("schema of postgresql://")
+    userinfo = done.stdout.removeprefix("schema of postgresql://").split("@")[0]
+    assert userinfo == make_url(empty_db).username  # no ":password" at all, not even a masked one
+    assert f"/{database}" in done.stdout
+    assert done.stdout.endswith(f" at {migrate.head_revision()} (was empty)\n")
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://dwh:s3cret@db.example:5433/dwh", "postgresql://dwh@db.example:5433/dwh"),
+        ("postgres://dwh:s3cret@db.example/dwh?sslmode=require", "postgres://dwh@db.example/dwh?sslmode=require"),
+        ("postgresql://dwh@db.example/dwh?password=s3cret&sslmode=require", "postgresql://dwh@db.example/dwh?sslmode=require"),
+    ],
+)
+def test_the_database_a_command_names_has_no_password(url, shown):
+    from loader import settings
+
+    assert settings.describe_target(url) == shown
+
+
+def test_without_a_url_the_embedded_server_is_named_by_its_folder(tmp_path, monkeypatch):
+    from loader import settings
+
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("DWH_HOME", str(tmp_path))
+    assert settings.describe_target(None) == f"the embedded server in {tmp_path}"
+
+
+def test_output_into_a_closed_pipe_ends_quietly(loaded_db, tmp_path):
+    """The reader is gone before dwh writes a byte: no BrokenPipeError traceback, exit 141 (128 + SIGPIPE)."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env["DWH_HOME"] = str(tmp_path / "home")
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "loader", "reconcile", "--database-url", loaded_db], stdout=write_end, stderr=subprocess.PIPE, env=env, text=True, timeout=300
+        )
+    finally:
+        os.close(write_end)
+    assert (done.returncode, done.stderr) == (141, "")
+
+
+def test_reconcile_into_head_ends_quietly(loaded_db, tmp_path):
+    import os
+    import shlex
+
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env["DWH_HOME"] = str(tmp_path / "home")
+    command = f"{shlex.quote(sys.executable)} -m loader reconcile --database-url {shlex.quote(loaded_db)} | head -1; echo \"exit ${{PIPESTATUS[0]}}\""
+    done = subprocess.run(["bash", "-c", command], env=env, capture_output=True, text=True, timeout=300)
+    assert done.stderr == ""
+    first, status = done.stdout.splitlines()
+    # the first identity of the document: T1_totaal's CMW cell (1010) is the sum of T1_provincie's
+    assert first == "ok   T1_totaal[year=2023, measure=CMW] 1010 = the sum over province of T1_provincie 1010"
+    assert status in ("exit 0", "exit 141")
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs Linux's /dev/full")
+@pytest.mark.parametrize("args", [["tables"], ["--version"]])
+def test_output_to_a_full_disk_is_exit_3_in_one_line(args, tmp_path):
+    with open("/dev/full", "w") as full:
+        done = _dwh(*args, home=tmp_path / "home", stdout=full, stderr=subprocess.PIPE)
+    assert (done.returncode, done.stderr) == (3, "dwh: error: cannot write: No space left on device; free some space or write elsewhere\n")
+
+
+def test_migrate_step_by_step_and_never_silently_back(empty_db, tmp_path):
+    from loader import db, migrate
+
+    home = tmp_path / "home"
+    first = _dwh("migrate", "0001", "--database-url", empty_db, home=home)
+    assert (first.returncode, first.stderr) == (0, "")
+    assert first.stdout.endswith(" at 0001 (was empty)\n")
+    second = _dwh("migrate", "--database-url", empty_db, home=home)
+    assert (second.returncode, second.stderr) == (0, "")
+    assert second.stdout.endswith(f" at {migrate.head_revision()} (was 0001)\n")
+    back = _dwh("migrate", "0001", "--database-url", empty_db, home=home)
+    assert (back.returncode, back.stdout) == (2, "")
+    assert back.stderr == (
+        f"dwh: error: cannot migrate to '0001': the database is at {migrate.head_revision()}, which is newer; "
+        "dwh migrate only upgrades (expected head or a revision after the current one)\n"
+    )
+    engine = db.make_engine(empty_db)
+    try:
+        with engine.connect() as conn:
+            assert migrate.current_revision(conn) == migrate.head_revision()
+    finally:
+        engine.dispose()

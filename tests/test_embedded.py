@@ -417,7 +417,7 @@ def _serving(home: Path, *args: str, env_extra: dict[str, str] | None = None):
     serve = subprocess.Popen([sys.executable, "-m", "loader", "serve", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         lines = [serve.stdout.readline() for _ in range(4)]
-        assert lines[0].startswith("serving database dwh of the doorstroom warehouse on 127.0.0.1:"), "".join(lines) + serve.stderr.read()
+        assert lines[0].startswith(f"serving database dwh of the embedded server in {home} on 127.0.0.1:"), "".join(lines) + serve.stderr.read()
         yield lines
     finally:
         serve.send_signal(signal.SIGTERM)

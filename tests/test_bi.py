@@ -119,7 +119,7 @@ def test_serve_is_reachable_by_psql_as_the_reader_and_stops_on_sigterm(tmp_path)
     serve = subprocess.Popen([sys.executable, "-m", "loader", "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         first = serve.stdout.readline()
-        assert first.startswith(f"serving database dwh of the embedded server in {tmp_path / "home"} on 127.0.0.1:"), first + serve.stderr.read()
+        assert first.startswith(f"serving database dwh of the embedded server in {tmp_path / 'home'} on 127.0.0.1:"), first + serve.stderr.read()
         fields = serve.stdout.readline().strip()
         password = fields.split("password ")[1].split(",")[0]
         command = serve.stdout.readline().strip()

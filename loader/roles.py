@@ -92,6 +92,7 @@ def ensure_reader_role(conn: sa.Connection) -> str:
     quoted = _quote(conn, role)
     if not _role_exists(conn, role):
         conn.exec_driver_sql(f"create role {quoted} nologin")
+        conn.exec_driver_sql(f"comment on role {quoted} is {_literal(conn, role_comment(conn))}")
     unsafe = conn.execute(
         sa.text("select rolcanlogin or rolsuper or rolcreaterole or rolcreatedb or rolreplication or rolbypassrls from pg_roles where rolname = :r"),
         {"r": role},
@@ -99,10 +100,12 @@ def ensure_reader_role(conn: sa.Connection) -> str:
     if unsafe:
         raise DatabaseUnavailable(f"role {role} exists but is a login or has powers beyond reading; it cannot be this warehouse's reader role (drop or rename it)")
     database = _quote(conn, conn.execute(sa.text("select current_database()")).scalar_one())
-    conn.exec_driver_sql(f"comment on role {quoted} is {_literal(conn, role_comment(conn))}")
     for other in _foreign_reader_roles(conn, role):
         _revoke_reading(conn, _quote(conn, other), database)
-    if _role_exists(conn, LEGACY_READER_ROLE):
+    if conn.execute(
+        sa.text("select pg_has_role(:r, :legacy, 'member') from pg_roles where rolname = :legacy"), {"r": role, "legacy": LEGACY_READER_ROLE}
+    ).scalar():
+        # Left by a downgrade to 0002 (see migration 0004); through it the role would read other warehouses.
         conn.exec_driver_sql(f"revoke {LEGACY_READER_ROLE} from {quoted}")
     for s in (schema.SCHEMA, schema.REPORT_SCHEMA):
         conn.exec_driver_sql(f"grant usage on schema {s} to {quoted}")

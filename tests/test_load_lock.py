@@ -92,6 +92,21 @@ def test_a_wait_for_the_load_lock_is_reported_and_ends(warehouse, command):
     assert ended >= 8
 
 
+def test_a_first_load_waits_for_another_first_load(empty_db):
+    """A database without tables has no table to lock: first loads are kept apart by an advisory lock."""
+    with psycopg.connect(empty_db, application_name="first-load") as holder:
+        holder.execute("select pg_advisory_xact_lock(%s)", [0x64776800])
+        pid = holder.execute("select pg_backend_pid()").fetchone()[0]
+        process = _dwh("load", "--database-url", empty_db, timeout_env="5")
+        out, err = process.communicate(timeout=120)
+    assert process.returncode == 3
+    assert f"held by pid {pid} (user " in err.splitlines()[0]
+    assert err.splitlines()[-1].startswith("dwh: error: gave up waiting for the load lock after 5 s: it is held by pid ")
+    again = _dwh("load", "--database-url", empty_db, timeout_env="5")
+    out, err = again.communicate(timeout=120)
+    assert (again.returncode, err) == (0, "")
+
+
 def test_a_load_waits_for_the_lock_and_then_loads(warehouse):
     with psycopg.connect(warehouse) as holder:
         holder.execute("lock table dwh.load_history in exclusive mode")

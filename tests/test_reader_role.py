@@ -203,6 +203,7 @@ def test_downgrade_keeps_the_logins_and_upgrade_gives_their_rights_back(warehous
     try:
         with db.begin(engine) as conn:
             migrate.downgrade(conn, "0002")
+        assert capsys.readouterr().err == f"dwh: warning: kept role {role} for its logins ({name}): they read through dwh_reader until the next upgrade\n"
         # At 0002 the login reads through the shared role, as logins did then.
         assert _psql(_as(warehouse, name), 'select "CMW" from report.t1_totaal').stdout == "1010\n"
         with db.begin(engine) as conn:

@@ -143,7 +143,7 @@ def downgrade() -> None:
             ELSE
                 -- Dropping it would leave its logins without rights after the next upgrade.
                 EXECUTE format('GRANT dwh_reader TO %I', reader);
-                RAISE NOTICE 'kept role % for its logins (%): they read through dwh_reader until the next upgrade', reader, logins;
+                RAISE WARNING 'kept role % for its logins (%): they read through dwh_reader until the next upgrade', reader, logins;
             END IF;
         END
         $$

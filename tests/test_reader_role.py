@@ -290,3 +290,9 @@ def test_grant_reader_refuses_the_reader_role_a_superuser_and_a_role_with_other_
     finally:
         with psycopg.connect(warehouse, autocommit=True) as admin:
             admin.execute(sql.SQL("drop owned by {}").format(sql.Identifier(owner)))
+
+
+def test_grant_reader_before_the_schema_is_current_is_exit_3(empty_db, monkeypatch, capsys):
+    monkeypatch.setenv("DWH_TEST_PW", PASSWORD)
+    assert main(["grant-reader", "metabase", "--password-env", "DWH_TEST_PW", "--database-url", empty_db]) == 3
+    assert capsys.readouterr().err == "dwh: error: the warehouse is not at the current schema: run `dwh load` or `dwh migrate` first\n"

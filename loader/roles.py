@@ -184,6 +184,9 @@ def create_reader_login(conn: sa.Connection, name: str, password: str) -> bool:
     check_login_name(name)
     if not per_database_roles_applied(conn):
         raise DatabaseUnavailable("the warehouse is not at the current schema: run `dwh load` or `dwh migrate` first")
+    from loader.locking import take_load_lock
+
+    take_load_lock(conn)  # one change of the reader role at a time, and none during a load or migration
     role = ensure_reader_role(conn)
     existing = conn.execute(
         sa.text(

@@ -172,6 +172,7 @@ def cmd_grant_reader(args) -> int:
 
     from loader import db, roles
 
+    roles.check_login_name(args.name)  # before asking for a password
     password = os.environ.get(args.password_env) if args.password_env else None
     if args.password_env and password is None:
         raise InputError(f"environment variable {args.password_env} is not set (expected the new login's password)")
@@ -181,7 +182,8 @@ def cmd_grant_reader(args) -> int:
         password = getpass.getpass(f"password for {args.name}: ")
     with db.open_engine(args.database_url) as engine, db.begin(engine) as conn:
         created = roles.create_reader_login(conn, args.name, password)
-    print(f"{'created' if created else 'updated'} login {args.name} in role dwh_reader (read-only)")
+        role = roles.current_reader_role(conn)
+    print(f"{'created' if created else 'updated'} login {args.name} in role {role} (read-only)")
     return 0
 
 

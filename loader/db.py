@@ -60,7 +60,12 @@ def database_error(exc: BaseException) -> str | None:
     """One line for an error that means the database went away or refused us, else None."""
     import psycopg
 
+    from loader.locking import lock_timeout_message
+
     orig = getattr(exc, "orig", exc)
+    waited = lock_timeout_message(exc)
+    if waited is not None:
+        return waited
     if isinstance(exc, sa.exc.OperationalError) or isinstance(orig, psycopg.OperationalError):
         reason = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
         return f"the database connection failed: {reason}; check that the server is running and reachable"

@@ -20,7 +20,6 @@ from loader import fingerprint, migrate, schema, views
 from loader.csvfile import BOM, split_line
 from loader.dataset import SPECS, Dataset, read_dataset
 from loader.errors import DwhError
-from loader.unchanged import LOAD_LOCK
 
 
 COPY_CHUNK = 10_000  # records per write to COPY
@@ -35,7 +34,9 @@ class LoadResult:
 
 
 def lock(conn: sa.Connection) -> None:
-    conn.execute(sa.text("select pg_advisory_xact_lock(:k)"), {"k": LOAD_LOCK})
+    from loader.locking import take_load_lock  # a lock readers cannot take, waits reported (loader.locking)
+
+    take_load_lock(conn)
 
 
 def migrate_schema(conn: sa.Connection, revision: str = "head") -> tuple[str | None, str | None]:

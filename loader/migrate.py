@@ -6,6 +6,10 @@ the version table itself and does not pay for importing Alembic.
 
 from __future__ import annotations
 
+import contextlib
+import sys
+from collections.abc import Iterator
+
 import sqlalchemy as sa
 
 from loader import resources
@@ -40,7 +44,8 @@ def upgrade(connection: sa.Connection, revision: str = "head") -> None:
 
     _refuse_going_back(connection, revision)
     try:
-        command.upgrade(alembic_config(connection), revision)
+        with show_warnings(connection):
+            command.upgrade(alembic_config(connection), revision)
     except CommandError as exc:
         # Alembic says so when it cannot resolve the target ("Can't locate revision identified by
         # 'x'", "Destination 0001 is not a valid upgrade target"): a wrong argument, exit 2.
@@ -69,4 +74,22 @@ def revisions() -> list[str]:
 def downgrade(connection: sa.Connection, revision: str) -> None:
     from alembic import command
 
-    command.downgrade(alembic_config(connection), revision)
+    with show_warnings(connection):
+        command.downgrade(alembic_config(connection), revision)
+
+
+@contextlib.contextmanager
+def show_warnings(connection: sa.Connection) -> Iterator[None]:
+    """Print the migrations' RAISE WARNING lines on stderr: what the user must know (e.g. that
+    readers can still create large objects, or that a reader role was kept for its logins)."""
+    raw = connection.connection.driver_connection
+
+    def show(diagnostic) -> None:
+        if diagnostic.severity_nonlocalized == "WARNING":
+            print(f"dwh: warning: {diagnostic.message_primary}", file=sys.stderr, flush=True)
+
+    raw.add_notice_handler(show)
+    try:
+        yield
+    finally:
+        raw.remove_notice_handler(show)

@@ -28,7 +28,7 @@ LOAD_LOCK = 0x64776800  # "dwh\0"
 _SCRIPT = r"""
 \set ON_ERROR_STOP 1
 begin;
-select pg_advisory_xact_lock(:lock);
+set local lock_timeout = '2s'; lock table dwh.load_history in exclusive mode;
 select to_regclass('public.alembic_version') is not null and to_regclass('dwh.load_history') is not null as ready \gset
 \if :ready
 insert into dwh.load_history (started_at, finished_at, outcome, data_hash, views_hash, data_source, row_counts, loader_version)

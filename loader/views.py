@@ -74,9 +74,18 @@ def dependency_order(files: dict[str, Path]) -> dict[str, Path]:
 
 
 def grant_reader(conn: sa.Connection) -> None:
-    """Give the read-only role what it may read, if the migrations created it."""
-    exists = conn.execute(sa.text("select 1 from pg_roles where rolname = :r"), {"r": schema.READER_ROLE}).first()
-    if exists:
+    """Give the reader role what it may read, as the schema's revision has it.
+
+    From migration 0004 on that is this database's own role (loader.roles), set up again here
+    because a copy of the database does not carry all of it; before, the shared role of 0002.
+    """
+    from loader import migrate, roles
+
+    if roles.per_database_roles_applied(conn):
+        roles.ensure_reader_role(conn)
+        return
+    legacy = conn.execute(sa.text("select 1 from pg_roles where rolname = :r"), {"r": roles.LEGACY_READER_ROLE}).first()
+    if legacy and migrate.current_revision(conn) not in (None, "0001"):
         for s in (schema.SCHEMA, schema.REPORT_SCHEMA):
-            conn.exec_driver_sql(f"grant usage on schema {s} to {schema.READER_ROLE}")
-            conn.exec_driver_sql(f"grant select on all tables in schema {s} to {schema.READER_ROLE}")
+            conn.exec_driver_sql(f"grant usage on schema {s} to {roles.LEGACY_READER_ROLE}")
+            conn.exec_driver_sql(f"grant select on all tables in schema {s} to {roles.LEGACY_READER_ROLE}")

@@ -60,9 +60,17 @@ class Databases:
         return url_with_database(self.admin_url, name)
 
     def drop_all(self) -> None:
+        from loader.roles import reader_role
+
         with psycopg.connect(self.admin_url, autocommit=True) as conn:
             for name in self.made:
                 conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+            # Each warehouse database has a reader role of its own, and roles outlive databases.
+            for name in self.made:
+                try:
+                    conn.execute(sql.SQL("drop role if exists {}").format(sql.Identifier(reader_role(name))))
+                except psycopg.Error:
+                    pass  # still used by a database this session did not make; not ours to force
 
 
 @pytest.fixture(scope="session")

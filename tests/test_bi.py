@@ -100,7 +100,8 @@ def test_grant_reader_command(databases, loaded_db, capsys, monkeypatch):
     monkeypatch.setenv("BI_PASSWORD", "pw")
     try:
         assert main(["grant-reader", name, "--password-env", "BI_PASSWORD", "--database-url", url]) == 0
-        assert capsys.readouterr().out == f"created login {name} in role dwh_reader (read-only)\n"
+        role = roles.reader_role(sa.engine.make_url(url).database)
+        assert capsys.readouterr().out == f"created login {name} in role {role} (read-only)\n"
         assert main(["grant-reader", "postgres", "--password-env", "BI_PASSWORD", "--database-url", url]) == 2
         assert "reserved" in capsys.readouterr().err
     finally:

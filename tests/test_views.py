@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from loader import schema, views
+from loader import roles, schema, views
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -118,14 +118,14 @@ def test_recreating_views_keeps_grants_and_comments(loaded_db):
     try:
         with db.begin(engine) as conn:
             before = conn.execute(
-                sa.text("select has_table_privilege('dwh_reader', 'report.t2ab_project', 'select'), obj_description('report.t2ab_project'::regclass)")
+                sa.text("select has_table_privilege(:r, 'report.t2ab_project', 'select'), obj_description('report.t2ab_project'::regclass)"), {"r": roles.current_reader_role(conn)}
             ).one()
             # A column change forces drop and create; grants and comments must come back.
             conn.exec_driver_sql("drop view report.t2ab_project")
             conn.exec_driver_sql("create view report.t2ab_project as select 1 as x")
             views.create_views(conn)
             after = conn.execute(
-                sa.text("select has_table_privilege('dwh_reader', 'report.t2ab_project', 'select'), obj_description('report.t2ab_project'::regclass)")
+                sa.text("select has_table_privilege(:r, 'report.t2ab_project', 'select'), obj_description('report.t2ab_project'::regclass)"), {"r": roles.current_reader_role(conn)}
             ).one()
             conn.rollback()
     finally:

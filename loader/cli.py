@@ -31,8 +31,28 @@ def _read(args):
 def cmd_validate(args) -> int:
     dataset = _read(args)
     rows = sum(len(t.rows) for t in dataset.tables.values())
-    print(f"{dataset.folder}: {len(dataset.tables)} files, {rows} rows, every check passed")
+    if args.source:
+        from loader import provenance
+
+        provenance.check(dataset, Path(args.source))
+    checked = f"; every figure is printed on its source line of {args.source}" if args.source else ""
+    print(f"{dataset.folder}: {len(dataset.tables)} files, {rows} rows, every check passed{checked}")
     return 0
+
+
+def cmd_placements(args) -> int:
+    from loader import placements
+
+    folder = _data_dir(args)
+    results = placements.search(Path(args.source), folder)
+    for line in placements.summary(results):
+        print(line)
+    if args.write:
+        (folder / placements.RANGE_FILE).write_text(placements.render_csv(placements.uncertain_cells(results)), encoding="utf-8")
+        print(f"wrote {folder / placements.RANGE_FILE}")
+    elif (problem := placements.check_range_file(results, folder)) is not None:
+        raise InputError(problem)
+    return 0 if all(r.chosen_is_placement for r in results) else 2
 
 
 def cmd_load(args) -> int:
@@ -40,6 +60,10 @@ def cmd_load(args) -> int:
     from loader.unchanged import record_if_unchanged
 
     folder = _data_dir(args)
+    if args.source:
+        from loader import provenance
+
+        provenance.check(_read(args), Path(args.source))
     with settings.resolved_url(args.database_url) as url:
         digest = None if args.force else record_if_unchanged(url, folder)
         if digest is not None:
@@ -213,6 +237,9 @@ def cmd_export(args) -> int:
 # ------------------------------------------------------------------ parser
 
 
+_SOURCE_HELP = "also check that every figure's source_line in this text extraction prints it (see data/CURATION.md)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     from loader.render import FORMATS
 
@@ -234,10 +261,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("load", parents=[common, data], help="validate, migrate to head and load everything in one transaction")
     p.add_argument("--force", action="store_true", help="reload even when the data is unchanged")
+    p.add_argument("--source", metavar="FILE", help=_SOURCE_HELP)
     p.set_defaults(func=cmd_load)
 
     p = sub.add_parser("validate", parents=[common, data], help="check the curated CSVs without a database")
+    p.add_argument("--source", metavar="FILE", help=_SOURCE_HELP)
     p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("placements", parents=[common, data], help="every placement of the T2c tables' printed numbers that fits the document")
+    p.add_argument("--source", metavar="FILE", required=True, help="the text extraction the source lines refer to (see data/CURATION.md)")
+    p.add_argument("--write", action="store_true", help="write the uncertain cells to trajectory_end_range.csv in the data folder")
+    p.set_defaults(func=cmd_placements)
 
     p = sub.add_parser("tables", parents=[common, data], help="list the document's tables: id, answer, caption")
     p.set_defaults(func=cmd_tables)

@@ -117,8 +117,14 @@ def test_a_choice_that_breaks_the_totals_is_not_a_placement(tmp_path, capsys):
     before = "T2c_project,2022,LDE,VOLTOOID,_T,_T,7877,4,ambiguous,221"
     assert before in text
     path.write_text(text.replace(before, "T2c_project,2023,CMW,VOLTOOID,_T,_T,7877,4,ambiguous,221"), encoding="utf-8")
+    before_ranges = (copy / placements.RANGE_FILE).read_bytes()
     assert main(["placements", "--source", str(source_text()), "--data", str(copy), "--write"]) == 2
-    assert "T2c_project: " in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert "T2c_project: " in captured.out and "the curated placement is NOT one of them" in captured.out
+    assert captured.err == (
+        "dwh: error: the curated figures of T2c_project are not a placement that fits the document (see data/CURATION.md)\n"
+    )
+    assert (copy / placements.RANGE_FILE).read_bytes() == before_ranges  # nothing written
 
 
 def test_uncertain_cells_view(loaded_engine):

@@ -44,10 +44,11 @@ def cmd_placements(args) -> int:
     from loader import placements
 
     folder = _data_dir(args)
+    grids = placements.search_grids(Path(args.source), folder)
     results = placements.search(Path(args.source), folder)
-    for line in placements.summary(results):
+    for line in placements.summary_grids(grids) + placements.summary(results):
         print(line)
-    wrong = [r.table_id for r in results if not r.chosen_is_placement]
+    wrong = [r.table_id for r in [*grids, *results] if not r.chosen_is_placement]
     if wrong:  # ranges relative to a choice the document rules out would mislead: write nothing
         raise InputError(f"the curated figures of {', '.join(wrong)} are not a placement that fits the document (see data/CURATION.md)")
     if args.write:

@@ -1,4 +1,4 @@
-"""The placement search: every way the printed numbers of the T2c tables fit the document.
+"""The placement search: every way the printed numbers of the tables of answer 2 fit the document.
 
 The text extraction of the PDF lost the empty cells and glued some neighbouring numbers ("8114"),
 so a printed row is a sequence of tokens, not a set of cells. A *placement* of a row cuts every
@@ -11,7 +11,8 @@ hold (a blank cell counts as 0 trajectories):
 - across the three T2c tables (the same trajectories counted by province, by age band and by
   project): the Voltooid rows and the Stopgezet rows have the same column totals in all three.
 
-The search reads nothing but the extraction's lines and, from the curated data, which line prints
+The tables of started trajectories (T2ab_*) print a Totaal column and a Totaal row, so their rows
+must add up both ways (``search_grids``). The search reads nothing but the extraction's lines and, from the curated data, which line prints
 which row (each figure's ``source_line``). It never looks at the curated values, so it can check
 them: the curated figures of each table must be one of its placements. Exact counting by dynamic
 programming over the rows (state = the column sums so far) keeps it to seconds.
@@ -495,3 +496,80 @@ def check_range_file(results: list[TableResult], data: Path) -> str | None:
     old, new = stored.splitlines(), fresh.splitlines()
     line = next((i for i, (a, b) in enumerate(zip(old, new)) if a != b), min(len(old), len(new)))
     return f"{path}:{line + 1}:1: differs from a fresh placement search (run `dwh placements --source FILE --write`)"
+
+
+# ------------------------------------------------------------------ the tables of started trajectories
+
+#: Answer 2a-b: table id -> (row dimension, column dimension, the columns as printed, Totaal last).
+GRIDS = {
+    "T2ab_provincie": ("start_year_id", "province_id", ("BE-VAN", "BE-BRU", "BE-VLI", "BE-VOV", "BE-VBR", "BE-VWV", TOTAL)),
+    "T2ab_leeftijd": ("start_year_id", "age_band_id", ("Y_LT25", "Y25T59", "Y_GE60", TOTAL)),
+    "T2ab_project": ("esf_project_id", "start_year_id", ("2018", "2019", "2020", "2021", "2022", "2023", TOTAL)),
+}
+
+
+@dataclass
+class GridResult:
+    table_id: str
+    placements: int  # placements where every row adds up to its Totaal cell and the rows to the Totaal row
+    chosen_is_placement: bool
+
+
+def _grid_tokens(line: str, row: str, names: dict[str, str]) -> list[str]:
+    """The numbers of a grid row: the line's number tokens after its label (a year, or a project's number and name)."""
+    from loader.provenance import tokens
+
+    name = names.get(row)
+    if name and name in line:  # "Argos consortium West 7": the 7 is part of the name
+        line = line[line.index(name) + len(name):]
+    found = tokens(line)
+    if found and found[0] == row:
+        found = found[1:]
+    return found
+
+
+def search_grids(source: Path, data: Path) -> list[GridResult]:
+    """Count the placements of the answer 2a-b tables, whose rows and columns both have printed totals."""
+    from loader.provenance import read_source
+
+    lines = read_source(source)
+    with open(data / "esf_project.csv", newline="", encoding="utf-8-sig") as handle:
+        names = {r["esf_project_id"]: r["name"] for r in csv.DictReader(handle)}
+    with open(data / "trajectory_start.csv", newline="", encoding="utf-8-sig") as handle:
+        records = [r for r in csv.DictReader(handle) if r["table_id"] in GRIDS]
+    results = []
+    for table_id, (row_dim, column_dim, columns) in GRIDS.items():
+        line_of: dict[str, set[int]] = defaultdict(set)
+        chosen: dict[str, dict[str, int]] = defaultdict(dict)
+        for r in (r for r in records if r["table_id"] == table_id):
+            line_of[r[row_dim]].add(int(r["source_line"]))
+            chosen[r[row_dim]][r[column_dim]] = int(r["value"])
+        options = {}
+        for row, numbers in line_of.items():
+            if len(numbers) != 1:
+                raise InputError(f"{table_id} row {row} cites lines {sorted(numbers)} (expected one line per printed row)")
+            printed = _grid_tokens(lines[min(numbers) - 1], row, names)
+            # A row's cells add up to its Totaal cell (the last column); blank counts as 0.
+            options[row] = [c for c in row_placements(printed, len(columns)) if sum(zeros(c)[:-1]) == zeros(c)[-1]]
+        rows = [r for r in line_of if r != TOTAL]
+        units = [Unit(r, [{(r, ""): c} for c in options[r]], [zeros(c) for c in options[r]]) for r in rows]
+        total, fits = 0, False
+        as_chosen = {r: tuple(chosen[r].get(c) for c in columns) for r in line_of}
+        for grand in options.get(TOTAL, []):
+            found = count(units, zeros(grand))
+            total += found.total
+            if grand == as_chosen[TOTAL] and found.total:
+                fits = all(
+                    any(o[(r, "")] == as_chosen[r] and n for o, n in zip(u.options, found.support[i]))
+                    for i, (r, u) in enumerate(zip(rows, units))
+                )
+        results.append(GridResult(table_id, total, fits))
+    return results
+
+
+def summary_grids(results: list[GridResult]) -> list[str]:
+    return [
+        f"{r.table_id}: {r.placements:,} placement{'s' if r.placements != 1 else ''} by its row and column totals; "
+        f"the curated placement is {'one of them' if r.chosen_is_placement else 'NOT one of them'}"
+        for r in results
+    ]

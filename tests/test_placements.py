@@ -67,6 +67,20 @@ def test_counts_are_those_of_the_curation_log(results):
     assert [(p.name, p.count.total) for p in project.parts] == [("Voltooid", 3), ("Stopgezet", 21691)]
 
 
+def test_the_started_trajectory_tables_have_one_placement_each():
+    found = placements.search_grids(source_text(), resources.data_dir())
+    assert [(r.table_id, r.placements, r.chosen_is_placement) for r in found] == [
+        ("T2ab_provincie", 1, True), ("T2ab_leeftijd", 1, True), ("T2ab_project", 1, True),
+    ]
+
+
+def test_a_grid_row_keeps_the_digits_of_its_label_out():
+    names = {"7875": "Argos consortium West 7"}
+    line = "7875 Argos consortium West 7 1 3 17 5 7 1 34"
+    assert placements._grid_tokens(line, "7875", names) == ["1", "3", "17", "5", "7", "1", "34"]
+    assert placements._grid_tokens("2021 8 88 96CMW LDE", "2021", names) == ["8", "88", "96"]
+
+
 def test_the_curated_placement_is_one_of_them(results):
     assert all(r.chosen_is_placement for r in results.values())
 
@@ -101,7 +115,11 @@ def test_the_range_file_is_what_a_fresh_search_gives(results, tmp_path):
 def test_placements_command(capsys):
     assert main(["placements", "--source", str(source_text())]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[2] == (
+    assert out[:3] == [
+        f"{table_id}: 1 placement by its row and column totals; the curated placement is one of them"
+        for table_id in ("T2ab_provincie", "T2ab_leeftijd", "T2ab_project")
+    ]  # CURATION.md: "Unique (exhaustive search: 1 solution)" for each
+    assert out[5] == (
         "T2c_project: by its own identities not counted (only its Eindtotaal constrains it); with the column totals "
         "shared by the T2c tables Voltooid rows 3; Stopgezet rows 21,691; the curated placement is one of them"
     )

@@ -158,6 +158,7 @@ def test_uncertain_cells_view(loaded_engine):
     # Every figure placed by choice is an uncertain cell, with its value as the chosen one.
     assert sum(1 for r in rows if r["status"] == "ambiguous") == ambiguous == 35
     assert all(r["gekozen_waarde"] is not None for r in rows if r["status"] == "ambiguous")
+    assert all(r["status"] is None for r in rows if r["status"] != "ambiguous")  # no proven figure is uncertain
     # The bounds and the placement counts follow from the possibilities the curation log lists.
     listed = 0
     for (project, phase), options in expected.items():

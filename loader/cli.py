@@ -32,7 +32,31 @@ def _read(args):
 def cmd_validate(args) -> int:
     dataset = _read(args)
     rows = sum(len(t.rows) for t in dataset.tables.values())
-    print(f"{dataset.folder}: {len(dataset.tables)} files, {rows} rows, every check passed")
+    if args.source:
+        from loader import provenance
+
+        provenance.check(dataset, Path(args.source))
+    checked = f"; every figure is printed on its source line of {args.source}" if args.source else ""
+    print(f"{dataset.folder}: {len(dataset.tables)} files, {rows} rows, every check passed{checked}")
+    return 0
+
+
+def cmd_placements(args) -> int:
+    from loader import placements
+
+    folder = _data_dir(args)
+    grids = placements.search_grids(Path(args.source), folder)
+    results = placements.search(Path(args.source), folder)
+    for line in placements.summary_grids(grids) + placements.summary(results):
+        print(line)
+    wrong = [r.table_id for r in [*grids, *results] if not r.chosen_is_placement]
+    if wrong:  # ranges relative to a choice the document rules out would mislead: write nothing
+        raise InputError(f"the curated figures of {', '.join(wrong)} are not a placement that fits the document (see data/CURATION.md)")
+    if args.write:
+        (folder / placements.RANGE_FILE).write_text(placements.render_csv(placements.uncertain_cells(results)), encoding="utf-8")
+        print(f"wrote {folder / placements.RANGE_FILE}")
+    elif (problem := placements.check_range_file(results, folder)) is not None:
+        raise InputError(problem)
     return 0
 
 
@@ -42,6 +66,10 @@ def cmd_load(args) -> int:
 
     folder = _data_dir(args)
     target = settings.describe_target(args.database_url)
+    if args.source:
+        from loader import provenance
+
+        provenance.check(_read(args), Path(args.source))
     with settings.resolved_url(args.database_url) as url:
         digest = None if args.force else record_if_unchanged(url, folder)
         if digest is not None:
@@ -321,8 +349,11 @@ class _Parser(argparse.ArgumentParser):
 
 
 #: The commands that read a curated dataset and so take --data.
-DATA_COMMANDS = ("load", "validate", "tables")
+DATA_COMMANDS = ("load", "validate", "placements", "tables")
 _DATA_HELP = "a curated dataset folder of the same shape (default: the shipped one)"
+
+
+_SOURCE_HELP = "also check that every figure's source_line in this text extraction prints it (see data/CURATION.md)"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -347,10 +378,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("load", "validate, migrate to head and load everything in one transaction", data=True)
     p.add_argument("--force", action="store_true", help="reload even when the data is unchanged")
+    p.add_argument("--source", metavar="FILE", help=_SOURCE_HELP)
     p.set_defaults(func=cmd_load)
 
     p = command("validate", "check the curated CSVs without a database", data=True)
+    p.add_argument("--source", metavar="FILE", help=_SOURCE_HELP)
     p.set_defaults(func=cmd_validate)
+
+    p = command("placements", "every placement of the T2c tables' printed numbers that fits the document", data=True)
+    p.add_argument("--source", metavar="FILE", required=True, help="the text extraction the source lines refer to (see data/CURATION.md)")
+    p.add_argument("--write", action="store_true", help="write the uncertain cells to trajectory_end_range.csv in the data folder")
+    p.set_defaults(func=cmd_placements)
 
     p = command("tables", "list the document's tables: id, answer, grain, caption", data=True)
     p.add_argument("--width", type=_width, metavar="N", help="wrap to N characters (default: $COLUMNS, else the terminal's width, else 100)")

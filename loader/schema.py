@@ -408,6 +408,44 @@ DIMENSION_TABLES = {
     )
 }
 
+# ---------------------------------------------------------------- curation
+
+trajectory_end_range = sa.Table(
+    "trajectory_end_range",
+    metadata,
+    _fk("table_id", "source_table.table_id", "The document table the cell belongs to"),
+    _year("end_year_id", "Year the trajectory ended (the cell's column)"),
+    _measure("Social economy measure (the cell's column)"),
+    _fk("phase_id", "trajectory_phase.phase_id", "Voltooid, Stopgezet or _T for a Totaal row (the cell's row)"),
+    _province("Province of the cell's row, or _T when the table does not break down by province"),
+    _age("Age band of the cell's row, or _T when the table does not break down by age"),
+    _project("ESF project of the cell's row, or _T when the table does not break down by project"),
+    sa.Column("minimum", sa.Integer, nullable=False, comment="Smallest number of trajectories any placement puts in the cell (a blank cell counts as 0)"),
+    sa.Column("maximum", sa.Integer, nullable=False, comment="Largest number of trajectories any placement puts in the cell"),
+    sa.Column(
+        "placements",
+        sa.Integer,
+        nullable=False,
+        comment="How many placements of the printed numbers fit every identity of the document, counted over the "
+        "rows that are placed together with this cell (e.g. all Stopgezet rows of T2c_project)",
+    ),
+    sa.Column(
+        "placements_as_chosen",
+        sa.Integer,
+        nullable=False,
+        comment="Of those placements, how many give the cell the content dwh.trajectory_end holds (a figure, or blank when it has no row)",
+    ),
+    sa.PrimaryKeyConstraint("table_id", "end_year_id", "measure_id", "phase_id", "province_id", "age_band_id", "esf_project_id"),
+    sa.CheckConstraint("0 <= minimum AND minimum < maximum", name="range_not_empty"),
+    sa.CheckConstraint("0 < placements_as_chosen AND placements_as_chosen < placements", name="chosen_among_placements"),
+    info={"may_be_empty": True},  # a document whose identities fix every cell has none
+    comment="Cells of answer 2c (printed or blank) whose content differs between the placements of the printed "
+    "numbers that fit the document, with the range over all of them; written by `dwh placements --write` from "
+    "the text extraction and the document's identities. One row per uncertain cell",
+)
+
+CURATION_TABLES = {trajectory_end_range.name: trajectory_end_range}
+
 # ---------------------------------------------------------------- bookkeeping
 
 load_history = sa.Table(
@@ -427,4 +465,4 @@ load_history = sa.Table(
     comment="Every `dwh load`: one row per load attempt, newest last",
 )
 
-LOAD_ORDER = [*DIMENSION_TABLES, *FACT_TABLES]
+LOAD_ORDER = [*DIMENSION_TABLES, *FACT_TABLES, *CURATION_TABLES]

@@ -1,0 +1,181 @@
+"""The placement search against the counts and possibilities data/CURATION.md gives, and report.onzekere_cellen."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from loader import placements, resources
+from loader.cli import main
+
+from extraction import source_text
+
+CURATION = Path(__file__).resolve().parents[1] / "data" / "CURATION.md"
+ABBREVIATIONS = {f"{y[2:]}{m[0]}": (y, m) for y, m in placements.COLUMNS}  # 21C -> ("2021", "CMW")
+
+
+@pytest.fixture(scope="module")
+def results():
+    return {r.table_id: r for r in placements.search(source_text(), resources.data_dir())}
+
+
+def curation_possibilities() -> dict[tuple[str, str], set[frozenset]]:
+    """Per (project, phase): the placements CURATION.md lists for T2c_project, as sets of (column, value)."""
+    text = CURATION.read_text(encoding="utf-8")
+    section = text[text.index("## T2c_project"):text.index("CHOSEN Stopgezet placement")]
+    phase = "STOPGEZET"  # the Stopgezet list comes first, then "(Voltooid rows, per row, ...)"
+    out: dict[tuple[str, str], set[frozenset]] = {}
+    for line in section.splitlines():
+        if "(Voltooid rows, per row" in line:
+            phase = "VOLTOOID"
+        match = re.match(r"\s+- (\d{4}) \((\d+) possible\): (.*)$", line)
+        if not match:
+            continue
+        options = set()
+        for body in re.findall(r"\{([^}]*)\}", match.group(3)):
+            cells = (part.split("=") for part in body.split(", "))
+            options.add(frozenset((ABBREVIATIONS[k], int(v)) for k, v in cells))
+        assert len(options) == int(match.group(2))
+        out[(match.group(1), phase)] = options
+    return out
+
+
+def test_a_glued_token_reads_every_way():
+    assert set(placements.readings("9100")) == {
+        (9100,), (9, 100), (91, 0, 0), (9, 1, 0, 0), (910, 0), (91, 0, 0), (9, 10, 0),
+    }  # "0" alone is a number; "00" is not
+    assert set(placements.readings("105")) == {(105,), (10, 5), (1, 0, 5)}  # never "05"
+
+
+def test_a_row_of_two_numbers_has_fifteen_placements_in_six_columns():
+    found = placements.row_placements(["6", "3"])
+    assert len(found) == 15  # 6 choose 2: the numbers keep their printed order
+    assert (6, None, None, 3, None, None) in found and (3, None, None, None, None, 6) not in found
+
+
+def test_counts_are_those_of_the_curation_log(results):
+    # CURATION.md: T2c_provincie "Exhaustive search ...: 1 solution"; T2c_leeftijd two possibilities
+    # (a) and (b), resolved by the cross-table identity; T2c_project "exactly 3 joint solutions" for
+    # the Voltooid rows and "21,691 placements" for the Stopgezet rows.
+    assert (results["T2c_provincie"].within, results["T2c_provincie"].placements) == (1, 1)
+    assert (results["T2c_leeftijd"].within, results["T2c_leeftijd"].placements) == (2, 1)
+    project = results["T2c_project"]
+    assert [(p.name, p.count.total) for p in project.parts] == [("Voltooid", 3), ("Stopgezet", 21691)]
+
+
+def test_the_started_trajectory_tables_have_one_placement_each():
+    found = placements.search_grids(source_text(), resources.data_dir())
+    assert [(r.table_id, r.placements, r.chosen_is_placement) for r in found] == [
+        ("T2ab_provincie", 1, True), ("T2ab_leeftijd", 1, True), ("T2ab_project", 1, True),
+    ]
+
+
+def test_a_grid_row_keeps_the_digits_of_its_label_out():
+    names = {"7875": "Argos consortium West 7"}
+    line = "7875 Argos consortium West 7 1 3 17 5 7 1 34"
+    assert placements._grid_tokens(line, "7875", names) == ["1", "3", "17", "5", "7", "1", "34"]
+    assert placements._grid_tokens("2021 8 88 96CMW LDE", "2021", names) == ["8", "88", "96"]
+
+
+def test_the_curated_placement_is_one_of_them(results):
+    assert all(r.chosen_is_placement for r in results.values())
+
+
+def test_every_row_has_the_possibilities_the_curation_log_lists(results):
+    expected = curation_possibilities()
+    assert len(expected) == 23  # 11 Stopgezet rows and 12 Voltooid rows
+    found = {}
+    for part in results["T2c_project"].parts:
+        for i, unit in enumerate(part.count.units):
+            ((project, phase),) = unit.options[0].keys()
+            found[(project, phase)] = {
+                frozenset((col, v) for col, v in zip(placements.COLUMNS, option[(project, phase)]) if v is not None)
+                for option in part.count.possible(i)
+            }
+    assert found == expected
+
+
+def test_the_range_file_is_what_a_fresh_search_gives(results, tmp_path):
+    assert placements.check_range_file(list(results.values()), resources.data_dir()) is None
+    copy = tmp_path / "data"
+    shutil.copytree(resources.data_dir(), copy)
+    path = copy / placements.RANGE_FILE
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[3] = lines[3].replace(",21691,", ",21690,")
+    path.write_text("".join(lines), encoding="utf-8")
+    assert placements.check_range_file(list(results.values()), copy) == (
+        f"{path}:4:1: differs from a fresh placement search (run `dwh placements --source FILE --write`)"
+    )
+
+
+def test_placements_command(capsys):
+    assert main(["placements", "--source", str(source_text())]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[:3] == [
+        f"{table_id}: 1 placement by its row and column totals; the curated placement is one of them"
+        for table_id in ("T2ab_provincie", "T2ab_leeftijd", "T2ab_project")
+    ]  # CURATION.md: "Unique (exhaustive search: 1 solution)" for each
+    assert out[5] == (
+        "T2c_project: by its own identities not counted (only its Eindtotaal constrains it); with the column totals "
+        "shared by the T2c tables Voltooid rows 3; Stopgezet rows 21,691; the curated placement is one of them"
+    )
+
+
+def test_a_choice_that_breaks_the_totals_is_not_a_placement(tmp_path, capsys):
+    copy = tmp_path / "data"
+    shutil.copytree(resources.data_dir(), copy)
+    path = copy / "trajectory_end.csv"
+    text = path.read_text(encoding="utf-8")
+    # 7877 Voltooid prints one "4"; the curation puts it in 2022 LDE. In 2023 CMW the Voltooid
+    # column totals (2023 CMW 16) no longer hold.
+    before = "T2c_project,2022,LDE,VOLTOOID,_T,_T,7877,4,ambiguous,221"
+    assert before in text
+    path.write_text(text.replace(before, "T2c_project,2023,CMW,VOLTOOID,_T,_T,7877,4,ambiguous,221"), encoding="utf-8")
+    before_ranges = (copy / placements.RANGE_FILE).read_bytes()
+    assert main(["placements", "--source", str(source_text()), "--data", str(copy), "--write"]) == 2
+    captured = capsys.readouterr()
+    assert "T2c_project: " in captured.out and "the curated placement is NOT one of them" in captured.out
+    assert captured.err == (
+        "dwh: error: the curated figures of T2c_project are not a placement that fits the document (see data/CURATION.md)\n"
+    )
+    assert (copy / placements.RANGE_FILE).read_bytes() == before_ranges  # nothing written
+
+
+def test_uncertain_cells_view(loaded_engine):
+    expected = curation_possibilities()
+    with loaded_engine.connect() as conn:
+        rows = conn.execute(sa.text("select * from report.onzekere_cellen")).mappings().all()
+        ambiguous = conn.execute(
+            sa.text("select count(*) from dwh.trajectory_end where status_id = 'ambiguous'")
+        ).scalar_one()
+        labels = dict(conn.execute(sa.text("select esf_project_id, label from dwh.esf_project")).all())
+    by_key = {(r["rij"], r["kolom"]): r for r in rows}
+    assert len(by_key) == len(rows)
+    # Every figure placed by choice is an uncertain cell, with its value as the chosen one.
+    assert sum(1 for r in rows if r["status"] == "ambiguous") == ambiguous == 35
+    assert all(r["gekozen_waarde"] is not None for r in rows if r["status"] == "ambiguous")
+    assert all(r["status"] is None for r in rows if r["status"] != "ambiguous")  # no proven figure is uncertain
+    # The bounds and the placement counts follow from the possibilities the curation log lists.
+    listed = 0
+    for (project, phase), options in expected.items():
+        row = f"{labels[project]} / {phase.capitalize()}"
+        for column in placements.COLUMNS:
+            values = {dict(option).get(column) for option in options}
+            kolom = " ".join(column)
+            if len(values) == 1:
+                assert (row, kolom) not in by_key
+                continue
+            listed += 1
+            cell = by_key[(row, kolom)]
+            bounds = [0 if v is None else v for v in values]
+            assert (cell["tabel"], cell["minimum"], cell["maximum"]) == ("T2c_project", min(bounds), max(bounds))
+            assert cell["plaatsingen"] == (3 if phase == "VOLTOOID" else 21691)
+            assert cell["gekozen_waarde"] in values
+            assert 0 < cell["plaatsingen_zoals_gekozen"] < cell["plaatsingen"]
+    assert listed == len(rows)
+    cell = by_key[("7738 Doorstroom Sociale Economie (Stad Gent) / Stopgezet", "2022 CMW")]
+    assert (cell["gekozen_waarde"], cell["minimum"], cell["maximum"]) == (1, 0, 1)

@@ -436,9 +436,15 @@ trajectory_end_range = sa.Table(
         comment="Of those placements, how many give the cell the content dwh.trajectory_end holds (a figure, or blank when it has no row)",
     ),
     sa.PrimaryKeyConstraint("table_id", "end_year_id", "measure_id", "phase_id", "province_id", "age_band_id", "esf_project_id"),
-    sa.CheckConstraint("0 <= minimum AND minimum < maximum", name="range_not_empty"),
-    sa.CheckConstraint("0 < placements_as_chosen AND placements_as_chosen < placements", name="chosen_among_placements"),
-    info={"may_be_empty": True},  # a document whose identities fix every cell has none
+    sa.CheckConstraint("minimum >= 0", name="minimum_not_negative"),
+    sa.CheckConstraint("minimum < maximum", name="range_not_empty"),
+    sa.CheckConstraint("placements_as_chosen > 0", name="chosen_placements_positive"),
+    sa.CheckConstraint("placements_as_chosen < placements", name="chosen_among_placements"),
+    info={
+        "may_be_empty": True,  # a document whose identities fix every cell has none
+        # Rules between two columns: Table Schema has no way to say them (the loader checks them).
+        "not_in_datapackage": ("ck_trajectory_end_range_range_not_empty", "ck_trajectory_end_range_chosen_among_placements"),
+    },
     comment="Cells of answer 2c (printed or blank) whose content differs between the placements of the printed "
     "numbers that fit the document, with the range over all of them; written by `dwh placements --write` from "
     "the text extraction and the document's identities. One row per uncertain cell",

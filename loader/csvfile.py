@@ -122,11 +122,12 @@ def read_bytes(path: Path, label: str, problems: list[Problem]) -> bytes | None:
     except OSError as exc:
         problems.append(Problem(label, 1, 1, _unreadable(exc)))
         return None
+    kind = stat.S_IFMT(os.fstat(fd).st_mode)
+    if kind != stat.S_IFREG:
+        os.close(fd)
+        problems.append(Problem(label, 1, 1, f"is {_KINDS.get(kind, 'not a regular file')} (expected a regular CSV file)"))
+        return None
     with os.fdopen(fd, "rb") as handle:
-        kind = stat.S_IFMT(os.fstat(fd).st_mode)
-        if kind != stat.S_IFREG:
-            problems.append(Problem(label, 1, 1, f"is {_KINDS.get(kind, 'not a regular file')} (expected a regular CSV file)"))
-            return None
         try:
             return handle.read()
         except OSError as exc:

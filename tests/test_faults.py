@@ -134,3 +134,65 @@ def test_readers_see_a_complete_dataset_during_reloads(databases, loaded_db, shi
     assert errors == []
     assert len(answers) > 10
     assert set(answers) == {DOCUMENT}
+
+
+def _postmaster_pid(home) -> int | None:
+    try:
+        lines = (home / "pgdata" / "postmaster.pid").read_text().splitlines()
+    except OSError:
+        return None
+    return int(lines[0]) if lines and lines[-1].strip() == "ready" else None
+
+
+def test_the_server_dying_during_a_load_is_reported_as_what_happened(tmp_path):
+    """Killed before the commit: exit 3, "nothing was loaded"; after it: the data was loaded, exit 0.
+
+    The embedded server's postmaster is killed (SIGKILL, or SIGQUIT: immediate shutdown) at
+    moments spread over a load; whatever the user is told must match the load history.
+    """
+    import os
+
+    home = tmp_path / "home"
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env["DWH_HOME"] = str(home)
+
+    def dwh(*args):
+        return subprocess.Popen([sys.executable, "-m", "loader", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def loads_recorded() -> int:
+        for _ in range(20):  # the server restarts once the killed one's processes are gone
+            done = dwh("status", "--limit", "1000")
+            out, _ = done.communicate(timeout=120)
+            if done.returncode == 0:
+                return sum(" loaded " in line for line in out.splitlines() if line.startswith("#"))
+            time.sleep(0.5)
+        raise AssertionError("the embedded server did not come back")
+
+    first = dwh("load")
+    assert first.wait(timeout=300) == 0
+    claimed = {0: 0, 3: 0}
+    expected = loads_recorded()
+    for sig in (signal.SIGKILL, signal.SIGQUIT):
+        for delay in (0.0, 0.4, 0.8):
+            process = dwh("load", "--force")
+            pid = None
+            deadline = time.monotonic() + 60
+            while pid is None and process.poll() is None and time.monotonic() < deadline:
+                pid = _postmaster_pid(home)
+                time.sleep(0.01)
+            time.sleep(delay)
+            if pid is not None:
+                try:
+                    os.kill(pid, sig)
+                except ProcessLookupError:
+                    pass
+            out, err = process.communicate(timeout=120)
+            assert process.returncode in (0, 3), err
+            if process.returncode == 0:
+                assert out.startswith("loaded "), out
+                expected += 1
+            else:
+                assert err.count("\n") == 1 and err.endswith("; nothing was loaded\n"), err
+            claimed[process.returncode] += 1
+            assert loads_recorded() == expected
+    assert claimed[3] > 0, claimed  # some kills landed before the commit

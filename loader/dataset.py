@@ -294,6 +294,8 @@ def _decimal(value: str, spec: ColumnSpec) -> Decimal:
 
 def _ruled(typed, value: str, spec: ColumnSpec):
     """``typed``, once every CHECK rule of the column holds for it."""
+    if not spec.rules:
+        return typed
     for rule in spec.rules:
         if not rule.holds(typed):
             raise ValueError(f"{spec.name} {value!r} breaks the rule {rule.sql} (constraint {rule.constraint})")
@@ -385,13 +387,18 @@ def _check_keys(tables: dict[str, TableData], out: _Collector) -> None:
                 known[(fk.table, fk.target)] = {tuple(row[j] for j in idx) for row in target.rows}
             values = known[(fk.table, fk.target)]
             idx = [data.column_index(c) for c in fk.columns]
-            for i, row in enumerate(data.rows):
-                key = tuple(row[j] for j in idx)
-                if None not in key and key not in values:
-                    path, line, col = data.where(i, fk.columns[0])
-                    shown = ", ".join(f"{c} {v!r}" for c, v in zip(fk.columns, key))
-                    sample = _sample({k[0] if len(k) == 1 else k for k in values})
-                    out.add(path, line, col, f"unknown {shown} (expected one of {fk.table}.csv: {sample})")
+            if len(idx) == 1:  # the common case, without a tuple per row
+                j = idx[0]
+                single = {k[0] for k in values}
+                suspects = (i for i, row in enumerate(data.rows) if row[j] is not None and row[j] not in single)
+            else:
+                suspects = (i for i, row in enumerate(data.rows) if (key := tuple(row[j] for j in idx)) not in values and None not in key)
+            for i in suspects:
+                key = tuple(data.rows[i][j] for j in idx)
+                path, line, col = data.where(i, fk.columns[0])
+                shown = ", ".join(f"{c} {v!r}" for c, v in zip(fk.columns, key))
+                sample = _sample({k[0] if len(k) == 1 else k for k in values})
+                out.add(path, line, col, f"unknown {shown} (expected one of {fk.table}.csv: {sample})")
 
 
 def _check_unique(data: TableData, columns: tuple[str, ...], message: str, out: _Collector) -> None:

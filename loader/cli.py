@@ -37,7 +37,7 @@ def cmd_validate(args) -> int:
 
 def cmd_load(args) -> int:
     from loader import settings
-    from loader.load import load_outcome
+    from loader.outcome import load_outcome
     from loader.unchanged import record_if_unchanged
 
     folder = _data_dir(args)

@@ -21,7 +21,8 @@ import loader
 from loader import fingerprint, migrate, schema, views
 from loader.csvfile import lines, split_line
 from loader.dataset import SPECS, Dataset, read_dataset
-from loader.errors import DatabaseUnavailable, DwhError, InputError
+from loader.errors import DwhError
+from loader.outcome import CommitInDoubt
 from loader.db import database_error
 from loader.unchanged import LOAD_LOCK
 
@@ -315,10 +316,6 @@ def _record(conn, started, outcome, data_hash, folder, views_hash, counts, messa
     )
 
 
-class CommitInDoubt(DatabaseUnavailable):
-    """The connection was lost while COMMIT was under way: only the database knows whether it happened."""
-
-
 def commit(transaction) -> None:
     """Commit the load's transaction, telling a lost connection during COMMIT apart from one before it."""
     try:
@@ -333,65 +330,6 @@ def commit(transaction) -> None:
             f"{reason}; the connection was lost while committing, so whether the data was loaded is not known "
             "(`dwh status` tells once the server is back)"
         ) from exc
-
-
-class LoadOutcome:
-    """Whether the load's transaction has committed, so an error afterwards is reported as what it is."""
-
-    def __init__(self) -> None:
-        self.done = False
-        self.result: LoadResult | None = None
-        self.warning: str | None = None
-
-    def committed(self, result: LoadResult | None) -> None:
-        self.done = True
-        self.result = result
-
-
-@contextlib.contextmanager
-def load_outcome():
-    """Turn an error around a load into the outcome the user must be told.
-
-    After the commit, a failure (say the server died and its clean-up failed) does not undo the
-    load: it becomes a warning, and the command says the data was loaded. Before the commit, a
-    lost database is exit 3 and "nothing was loaded", whatever the clean-up raised on top of it.
-    """
-    outcome = LoadOutcome()
-    try:
-        yield outcome
-    except (InputError, CommitInDoubt, KeyboardInterrupt):
-        raise
-    except Exception as exc:
-        if outcome.done:
-            outcome.warning = f"the data was committed, but the clean-up afterwards failed ({_first_line(exc)})"
-            return
-        reason = _database_reason(exc)
-        if reason is not None:
-            raise DatabaseUnavailable(f"{reason}; nothing was loaded") from exc
-        raise
-
-
-def _database_reason(exc: BaseException) -> str | None:
-    """What went wrong with the database, from ``exc`` or the errors it was raised while handling."""
-    from loader.db import database_error
-
-    seen = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        if isinstance(exc, DatabaseUnavailable):
-            return str(exc)
-        reason = database_error(exc)
-        if reason is not None:
-            return reason
-        if type(exc).__name__ in ("NoSuchProcess", "ZombieProcess"):  # psutil, from the embedded server's clean-up
-            return "the database server stopped during the load"
-        exc = exc.__cause__ or exc.__context__
-    return None
-
-
-def _first_line(exc: BaseException) -> str:
-    text = (str(exc).strip().splitlines() or [""])[0]
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def note_failure(engine: sa.Engine, folder: Path, exc: BaseException) -> None:

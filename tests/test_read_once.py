@@ -115,3 +115,22 @@ def test_a_swap_between_loads_is_not_taken_for_unchanged_data(tmp_path, empty_db
     assert main(["load", "--data", str(folder), "--database-url", empty_db]) == 2
     assert "T4_sec_nec_sec" in capsys.readouterr().err
     assert committed(empty_db) == (DOCUMENT, shipped_hash())
+
+
+def test_an_unchanged_load_imports_neither_sqlalchemy_nor_psycopg(databases, loaded_db):
+    """The no-op stays cheap: the hash of the files and one psql round trip, no heavy imports."""
+    import subprocess
+    import sys
+
+    import sqlalchemy as sa
+
+    url = databases.create(template=sa.engine.make_url(loaded_db).database)
+    code = (
+        "import sys\nfrom loader.cli import main\n"
+        f"assert main(['load', '--database-url', {url!r}]) == 0\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'psycopg', 'alembic'))\n"
+        "assert not heavy, heavy\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("unchanged: the database already holds this data (")

@@ -363,9 +363,12 @@ def _header_problem(found: list[str], expected: list[str]) -> str:
     if missing:
         parts.append("missing column " + ", ".join(missing))
     if extra:
+        # Only names that look like column names are quoted; anything else is counted, not shown.
         shown = [c for c in extra if _COLUMN_NAME.fullmatch(c)]
-        others = len(extra) - len(shown)
-        parts.append("unknown column " + ", ".join(shown + ([f"and {others} more"] if others and shown else [f"{others} unnamed"] if others else [])))
+        hidden = len(extra) - len(shown)
+        if hidden:
+            shown.append(f"{hidden} more not shown" if shown else f"{hidden} not shown")
+        parts.append("unknown column " + ", ".join(shown))
     if not parts:
         parts.append("columns out of order")
     return f"header {'; '.join(parts)} (expected {','.join(expected)})"

@@ -62,6 +62,7 @@ def cmd_placements(args) -> int:
 
 def cmd_load(args) -> int:
     from loader import settings
+    from loader.outcome import load_outcome
     from loader.unchanged import record_if_unchanged
 
     folder = _data_dir(args)
@@ -70,30 +71,39 @@ def cmd_load(args) -> int:
         from loader import provenance
 
         provenance.check(_read(args), Path(args.source))
-    with settings.resolved_url(args.database_url) as url:
-        digest = None if args.force else record_if_unchanged(url, folder)
-        if digest is not None:
-            print(f"unchanged: {target} already holds this data ({digest[:12]}); nothing done (--force reloads)")
-            return 0
-        result = _full_load(url, folder, args.force)
-    if result.outcome == "unchanged":
+    with load_outcome() as outcome:  # what the user is told when the server dies mid-way
+        with settings.resolved_url(args.database_url) as url:
+            digest = None if args.force else record_if_unchanged(url, folder)
+            if digest is not None:
+                outcome.committed(None)
+            else:
+                outcome.committed(_full_load(url, folder, args.force))
+    result = outcome.result
+    if result is None:
+        print(f"unchanged: {target} already holds this data ({digest[:12]}); nothing done (--force reloads)")
+    elif result.outcome == "unchanged":
         print(f"unchanged: {target} already holds this data; nothing done (--force reloads)")
     else:
         total = sum(result.row_counts.values())
         migrated = f", schema {result.migrated_from or 'empty'} -> {result.migrated_to}" if result.migrated_from != result.migrated_to else ""
         print(f"loaded {total} rows in {len(result.row_counts)} tables from {folder} into {target}{migrated}")
+    if outcome.warning:
+        print(f"dwh: warning: {outcome.warning}", file=sys.stderr)
     return 0
 
 
 def _full_load(url: str, folder: Path, force: bool):
     from loader import db
-    from loader.load import load_folder, note_failure
+    from loader.load import commit, load_folder, note_failure
 
     engine = db.make_engine(url)
     try:
         try:
-            with db.begin(engine) as conn:
-                return load_folder(conn, folder, force=force)
+            with db.connect(engine) as conn:
+                transaction = conn.begin()
+                result = load_folder(conn, folder, force=force)
+                commit(transaction)
+                return result
         except Exception as exc:
             note_failure(engine, folder, exc)
             raise

@@ -7,11 +7,17 @@ record is reported, never guessed at.
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 BOM = "\ufeff"
+
+#: What a curated file may be instead of a regular file, for the message (never opened for reading).
+_KINDS = {stat.S_IFDIR: "a folder", stat.S_IFIFO: "a named pipe (FIFO)", stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a device", stat.S_IFBLK: "a device"}
 
 
 @dataclass(frozen=True)
@@ -36,6 +42,11 @@ class Record:
         self.line = line
         self.values = values
         self._text = text
+
+    @property
+    def text(self) -> str:
+        """The line as read, without its line break."""
+        return self._text
 
     @property
     def columns(self) -> list[int]:
@@ -93,16 +104,47 @@ def split_line(text: str) -> tuple[list[str], list[int]]:
             return values, columns
 
 
-def read_text(path: Path, label: str, problems: list[Problem]) -> str | None:
-    """The file's text, or None with a problem recorded (missing, binary, not UTF-8)."""
+def read_bytes(path: Path, label: str, problems: list[Problem]) -> bytes | None:
+    """The bytes of a regular file, or None with a problem recorded; never blocks, never quotes them.
+
+    The file is opened without blocking and checked on the open descriptor (so a FIFO, a device or
+    a folder put in its place between a look and the read is still refused, not waited on), then
+    read once: whatever is hashed, checked and copied comes from these bytes.
+    """
     try:
-        raw = path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
-        problems.append(Problem(label, 1, 1, "file is missing (expected it in the dataset folder)"))
+        if os.path.islink(path):
+            problems.append(Problem(label, 1, 1, "is a symbolic link to a file that does not exist (expected a CSV file)"))
+        else:
+            problems.append(Problem(label, 1, 1, "file is missing (expected it in the dataset folder)"))
         return None
     except OSError as exc:
-        problems.append(Problem(label, 1, 1, f"cannot be read: {exc.strerror}"))
+        problems.append(Problem(label, 1, 1, _unreadable(exc)))
         return None
+    kind = stat.S_IFMT(os.fstat(fd).st_mode)
+    if kind != stat.S_IFREG:
+        os.close(fd)
+        problems.append(Problem(label, 1, 1, f"is {_KINDS.get(kind, 'not a regular file')} (expected a regular CSV file)"))
+        return None
+    with os.fdopen(fd, "rb") as handle:
+        try:
+            return handle.read()
+        except OSError as exc:
+            problems.append(Problem(label, 1, 1, _unreadable(exc)))
+            return None
+
+
+def _unreadable(exc: OSError) -> str:
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "cannot be read: permission denied (expected a file the user running dwh may read)"
+    if exc.errno == errno.ELOOP:
+        return "is a loop of symbolic links (expected a CSV file)"
+    return f"cannot be read: {exc.strerror or type(exc).__name__} (expected a readable CSV file)"
+
+
+def decode(raw: bytes, label: str, problems: list[Problem]) -> str | None:
+    """The text of a file's bytes without a leading BOM, or None with a problem (binary, not UTF-8)."""
     nul = raw.find(b"\x00")
     if nul >= 0:
         line, col = _position(raw, nul)
@@ -117,22 +159,40 @@ def read_text(path: Path, label: str, problems: list[Problem]) -> str | None:
     return text[1:] if text.startswith(BOM) else text
 
 
+def read_text(path: Path, label: str, problems: list[Problem]) -> str | None:
+    """The file's text, or None with a problem recorded (missing, not a regular file, binary, not UTF-8)."""
+    raw = read_bytes(path, label, problems)
+    return None if raw is None else decode(raw, label, problems)
+
+
 def _position(raw: bytes, offset: int) -> tuple[int, int]:
     line = raw.count(b"\n", 0, offset) + 1
     line_start = raw.rfind(b"\n", 0, offset) + 1
     return line, offset - line_start + 1
 
 
+def lines(text: str) -> Iterator[tuple[int, str]]:
+    """Each physical line of ``text`` with its 1-based number, without its line break (LF or CRLF).
+
+    Trailing blank lines (and the final newline) are dropped. Both the checks and COPY read a file
+    through this, so they agree on what its lines are.
+    """
+    split = text.split("\n")
+    while split and split[-1].strip("\r") == "":
+        split.pop()
+    for number, line in enumerate(split, start=1):
+        yield number, line[:-1] if line.endswith("\r") else line
+
+
 def records(text: str, label: str, problems: list[Problem]) -> Iterator[Record]:
     """Yield each record of ``text``; syntax errors are recorded and the record skipped."""
-    lines = text.split("\n")
-    while lines and lines[-1].strip("\r") == "":
-        lines.pop()  # trailing blank lines (and the final newline)
-    for number, line in enumerate(lines, start=1):
-        if line.endswith("\r"):
-            line = line[:-1]
+    for number, line in lines(text):
         if line == "":
             problems.append(Problem(label, number, 1, "empty line (expected a record)"))
+            continue
+        if "\r" in line:
+            # COPY's CSV refuses a bare CR (and a spreadsheet shows it as a line break): refuse it here.
+            problems.append(Problem(label, number, line.index("\r") + 1, "carriage return inside a line (expected line breaks as LF or CRLF only)"))
             continue
         if '"' not in line:  # the common case, at C speed
             yield Record(number, line.split(","), line)

@@ -7,6 +7,7 @@ anything heavy.
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 from loader import resources
@@ -17,12 +18,37 @@ REPORT_SCHEMA = "report"
 SCHEMA_HEAD = "0005"
 
 
+def data_files() -> list[str]:
+    """The file names of a curated dataset: the resources of the shipped data package (tested to be
+    the tables of loader.schema). Only these are ever read from a dataset folder."""
+    descriptor = json.loads((resources.data_dir() / "datapackage.json").read_text(encoding="utf-8"))
+    return sorted(resource["path"] for resource in descriptor["resources"])
+
+
+def file_digest(raw: bytes | None) -> str:
+    """SHA-256 of one file's bytes; a file that could not be read has none."""
+    return "unreadable" if raw is None else hashlib.sha256(raw).hexdigest()
+
+
+def combine(digests: dict[str, str]) -> str:
+    """The data hash from the digest of each curated file (file name -> file_digest)."""
+    combined = hashlib.sha256()
+    for name in sorted(digests):
+        combined.update(name.encode() + b"\0" + digests[name].encode() + b"\0")
+    return combined.hexdigest()
+
+
 def data_hash(folder: Path) -> str:
-    """SHA-256 over every CSV file of a dataset folder (name and bytes, in name order)."""
-    digest = hashlib.sha256()
-    for path in sorted(Path(folder).glob("*.csv")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
+    """SHA-256 over the curated files of a dataset folder (each file's SHA-256, in name order).
+
+    A load records the hash of the very bytes it checked and copied (loader.dataset computes it
+    while reading); this reads the files anew only to ask whether they are unchanged. A file that
+    is missing or not a regular file hashes as unreadable, and never blocks (see csvfile.read_bytes).
+    """
+    from loader.csvfile import read_bytes  # standard library only, like this module
+
+    folder = Path(folder)
+    return combine({name: file_digest(read_bytes(folder / name, name, [])) for name in data_files()})
 
 
 def view_files() -> dict[str, Path]:

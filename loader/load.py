@@ -7,7 +7,9 @@ at once are serialized by a transaction-level advisory lock.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import queue
 import sys
 import threading
 from dataclasses import dataclass, field
@@ -17,9 +19,11 @@ import sqlalchemy as sa
 
 import loader
 from loader import fingerprint, migrate, schema, views
-from loader.csvfile import BOM, split_line
+from loader.csvfile import lines, split_line
 from loader.dataset import SPECS, Dataset, read_dataset
 from loader.errors import DwhError
+from loader.db import database_error
+from loader.outcome import CommitInDoubt
 
 
 COPY_CHUNK = 10_000  # records per write to COPY
@@ -62,43 +66,60 @@ def last_load(conn: sa.Connection) -> sa.Row | None:
 
 
 def load(conn: sa.Connection, dataset: Dataset, *, force: bool = False) -> LoadResult:
-    """Load a checked ``dataset`` on ``conn`` (inside the caller's transaction)."""
-    return _load(conn, dataset.folder, dataset.data_hash, force, lambda: replace_data(conn, dataset))
+    """Load a checked ``dataset`` on ``conn`` (inside the caller's transaction): the records it
+    checked, not the files again."""
+
+    def replace() -> tuple[dict[str, int], str]:
+        with foreign_keys_checked_at_the_end(conn):
+            delete_data(conn)
+            with conn.connection.driver_connection.cursor() as cursor:
+                for name in schema.LOAD_ORDER:
+                    with cursor.copy(_copy_sql(name)) as copy:
+                        for chunk in _batches(_record_lines(dataset.tables[name].records)):
+                            copy.write(chunk)
+        return {name: len(dataset.tables[name].records) for name in schema.LOAD_ORDER}, dataset.data_hash
+
+    return _load(conn, dataset.folder, force, replace)
 
 
 def load_folder(conn: sa.Connection, folder: Path, *, force: bool = False) -> LoadResult:
     """Check the dataset in ``folder`` and load it on ``conn`` (inside the caller's transaction).
 
-    The same as read_dataset + load, but faster on large data: while Python checks the files, a
-    second thread already streams them into COPY, so the server works on one core while the checks
-    run on the other. Nothing is committed unless every check passes (the caller's transaction is
-    rolled back by the exception otherwise).
+    Each file is read once: as soon as its text is read, a second thread streams it into COPY
+    while Python checks it, so the server works on one core while the checks run on the other; the
+    hash recorded is of the same bytes. Nothing is committed unless every check passes (the
+    caller's transaction is rolled back by the exception otherwise).
     """
 
-    def replace() -> dict[str, int]:
-        delete_data(conn)
-        copier = _Copier(conn, folder)
-        # The COPY thread needs the GIL only for moments, but often (each time the socket takes
-        # more data); with the default 5 ms switch interval it waits behind the checks most of the
-        # time. 0.5 ms lets the two overlap (measured: 5.0 s -> 4.0 s for 100,000 rows).
-        interval = sys.getswitchinterval()
-        sys.setswitchinterval(0.0005)
+    def replace() -> tuple[dict[str, int], str]:
+        with foreign_keys_checked_at_the_end(conn):
+            return _checked_copy(conn, folder)
+
+    return _load(conn, folder, force, replace)
+
+
+def _checked_copy(conn: sa.Connection, folder: Path) -> tuple[dict[str, int], str]:
+    delete_data(conn)
+    copier = _Copier(conn)
+    # The COPY thread needs the GIL only for moments, but often (each time the socket takes
+    # more data); with the default 5 ms switch interval it waits behind the checks most of the
+    # time. 0.5 ms lets the two overlap (measured: 5.0 s -> 4.0 s for 100,000 rows).
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(0.0005)
+    try:
+        copier.start()
         try:
-            copier.start()
-            try:
-                dataset = read_dataset(folder)
-            except BaseException:
-                copier.stop()
-                raise
-            copier.finish()
-        finally:
-            sys.setswitchinterval(interval)
-        return {name: len(dataset.tables[name].records) for name in schema.LOAD_ORDER}
-
-    return _load(conn, folder, fingerprint.data_hash(folder), force, replace)
+            dataset = read_dataset(folder, on_text=copier.put)
+        except BaseException:
+            copier.stop()
+            raise
+        copier.finish()
+    finally:
+        sys.setswitchinterval(interval)
+    return {name: len(dataset.tables[name].records) for name in schema.LOAD_ORDER}, dataset.data_hash
 
 
-def _load(conn: sa.Connection, folder: Path, data_hash: str, force: bool, replace) -> LoadResult:
+def _load(conn: sa.Connection, folder: Path, force: bool, replace) -> LoadResult:
     started = _now(conn)
     lock(conn)
     before, after = migrate_schema(conn)
@@ -112,14 +133,70 @@ def _load(conn: sa.Connection, folder: Path, data_hash: str, force: bool, replac
         and before == after
         and set(views.view_files()) == views.existing_views(conn)
     )
+    # The data hash is known once the files are read, and they are read once, while they are
+    # copied: data found unchanged after all is rolled back to this savepoint.
+    savepoint = conn.begin_nested()
+    counts, data_hash = replace()
     if views_current and previous.data_hash == data_hash and not force:
+        savepoint.rollback()
         _record(conn, started, "unchanged", data_hash, folder, views_hash, {})
         return LoadResult("unchanged", migrated_from=before, migrated_to=after)
-    counts = replace()
+    savepoint.commit()
     if not views_current:
         views.create_views(conn)
     _record(conn, started, "loaded", data_hash, folder, views_hash, counts)
     return LoadResult("loaded", counts, before, after)
+
+
+@contextlib.contextmanager
+def foreign_keys_checked_at_the_end(conn: sa.Connection):
+    """Bulk-load without a trigger per row and foreign key, then check every foreign key set-based.
+
+    PostgreSQL checks a foreign key with a trigger per inserted row, which made COPY into the
+    fact tables several times slower than COPY itself. Where the login may (a superuser, or one
+    granted SET on the parameter), the load's transaction sets session_replication_role to replica
+    for the copy, as ``pg_restore --disable-triggers`` does, and then checks each foreign key with
+    one anti-join, as ALTER TABLE ... VALIDATE CONSTRAINT would. The checks of loader.dataset have
+    found any such row before (with its file:line:column); this is the database's own word on it.
+    Primary keys, UNIQUE, CHECK and NOT NULL are enforced by the server as always.
+    """
+    savepoint = conn.begin_nested()
+    try:
+        conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
+        savepoint.commit()
+        bulk = True
+    except sa.exc.DBAPIError as exc:
+        if database_error(exc) is not None:
+            raise
+        savepoint.rollback()  # not allowed to: the triggers check every row, slower but the same rules
+        bulk = False
+    yield
+    if bulk:
+        conn.exec_driver_sql("SET LOCAL session_replication_role = origin")
+        check_foreign_keys(conn)
+
+
+def check_foreign_keys(conn: sa.Connection) -> None:
+    """Raise if a row of a loaded table has no row its foreign key refers to."""
+    broken = []
+    for name in schema.LOAD_ORDER:
+        table = schema.metadata.tables[f"{schema.SCHEMA}.{name}"]
+        for fk in table.foreign_key_constraints:
+            pairs = [(e.parent.name, e.column.name) for e in fk.elements]
+            match = " and ".join(f'p."{target}" = c."{column}"' for column, target in pairs)
+            present = " and ".join(f'c."{column}" is not null' for column, _ in pairs)
+            orphans = conn.exec_driver_sql(
+                f"select count(*) from {schema.SCHEMA}.{name} as c where {present} "
+                f"and not exists (select from {schema.SCHEMA}.{fk.referred_table.name} as p where {match})"
+            ).scalar_one()
+            if orphans:
+                broken.append(f"{fk.name}: {orphans} rows")
+    if broken:
+        raise ForeignKeyBroken("foreign keys broken after the copy although the checks passed: " + "; ".join(broken))
+
+
+class ForeignKeyBroken(Exception):
+    """A foreign key that the checks should have caught (a defect of the loader): exit 1, nothing committed."""
 
 
 def delete_data(conn: sa.Connection) -> None:
@@ -132,81 +209,92 @@ def _copy_sql(name: str) -> str:
     return f"COPY {schema.SCHEMA}.{name} ({columns}) FROM STDIN WITH (FORMAT csv)"
 
 
-def replace_data(conn: sa.Connection, dataset: Dataset) -> dict[str, int]:
-    delete_data(conn)
-    with conn.connection.driver_connection.cursor() as cursor:
-        copy_files(cursor, dataset.folder)
-    return {name: len(dataset.tables[name].records) for name in schema.LOAD_ORDER}
-
-
-def copy_files(cursor, folder: Path, stopping: threading.Event | None = None) -> None:
-    """COPY every curated file of ``folder`` into its table, in load order.
-
-    The records go to COPY as the CSV lines they are (empty field = NULL, as in the curated
-    files), in large chunks: no per-value adaptation in Python.
-    """
-    for name in schema.LOAD_ORDER:
-        with cursor.copy(_copy_sql(name)) as copy:
-            for chunk in _chunks(Path(folder) / SPECS[name].file_name):
-                if stopping is not None and stopping.is_set():
-                    raise _Stopped
-                copy.write(chunk)
-
-
 class _Stopped(Exception):
     pass
 
 
-class _Copier(threading.Thread):
-    """Streams the dataset's files into COPY on the load's connection, while the caller checks them."""
+_DONE = None  # put on the copier's queue after the last file
 
-    def __init__(self, conn: sa.Connection, folder: Path):
+
+class _Copier(threading.Thread):
+    """Streams each file's text into COPY on the load's connection, while the caller checks it.
+
+    The texts come from loader.dataset.read_dataset (``put``) in load order: the bytes the checks
+    read, never the file again.
+    """
+
+    def __init__(self, conn: sa.Connection):
         super().__init__(name="dwh-copy", daemon=True)
         self._raw = conn.connection.driver_connection
-        self._folder = Path(folder)
+        self._texts: queue.Queue = queue.Queue()
         self._stopping = threading.Event()
         self.error: BaseException | None = None
+
+    def put(self, name: str, text: str) -> None:
+        self._texts.put((name, text))
 
     def run(self) -> None:
         try:
             with self._raw.cursor() as cursor:
-                copy_files(cursor, self._folder, self._stopping)
+                for expected in schema.LOAD_ORDER:
+                    item = self._texts.get()
+                    if item is _DONE or self._stopping.is_set():
+                        raise _Stopped
+                    name, text = item
+                    assert name == expected, (name, expected)  # read_dataset reads in load order
+                    with cursor.copy(_copy_sql(name)) as copy:
+                        for chunk in _batches(_text_lines(text)):
+                            if self._stopping.is_set():
+                                raise _Stopped
+                            copy.write(chunk)
+                    del item, text
         except BaseException as exc:  # reported by finish(), unless the checks explain it
             self.error = exc
 
     def stop(self) -> None:
         """The checks failed: end the COPY (the transaction is rolled back by the caller)."""
         self._stopping.set()
+        self._texts.put(_DONE)
         self.join()
 
     def finish(self) -> None:
+        self._texts.put(_DONE)
         self.join()
         if self.error is not None:
             raise self.error
 
 
-def _chunks(path: Path):
-    """The records of a curated file as COPY input, read the way loader.csvfile reads them."""
-    text = path.read_text(encoding="utf-8")
-    if text.startswith(BOM):
-        text = text[1:]
-    lines = text.split("\n")[1:]  # without the header
-    while lines and lines[-1].strip("\r") == "":
-        lines.pop()
-    for start in range(0, len(lines), COPY_CHUNK):
-        out = []
-        for line in lines[start : start + COPY_CHUNK]:
-            if line.endswith("\r"):
-                line = line[:-1]
-            if '"' in line:
-                line = _copy_values(split_line(line)[0])
-            out.append(line + "\n")
-        yield "".join(out)
+def _text_lines(text: str):
+    """The records of a curated file's text as COPY lines, split as loader.csvfile.records splits them."""
+    numbered = lines(text)
+    next(numbered, None)  # the header
+    for _, line in numbered:
+        yield _copy_line(line, None)
 
 
-def _copy_values(values: list[str]) -> str:
-    # A quoted field may be "" (NULL for us, an empty string for COPY): write the values anew.
-    return ",".join('"' + v.replace('"', '""') + '"' if any(c in v for c in ',"') else v for v in values)
+def _record_lines(records):
+    for record in records:
+        yield _copy_line(record.text, record.values)
+
+
+def _copy_line(line: str, values: list[str] | None) -> str:
+    if '"' in line:
+        # A quoted field may be "" (NULL for us, an empty string for COPY): write the values anew.
+        if values is None:
+            values = split_line(line)[0]
+        line = ",".join('"' + v.replace('"', '""') + '"' if any(c in v for c in ',"') else v for v in values)
+    return line + "\n"
+
+
+def _batches(copy_lines):
+    batch = []
+    for line in copy_lines:
+        batch.append(line)
+        if len(batch) == COPY_CHUNK:
+            yield "".join(batch)
+            batch = []
+    if batch:
+        yield "".join(batch)
 
 
 def _now(conn: sa.Connection) -> dt.datetime:
@@ -227,6 +315,22 @@ def _record(conn, started, outcome, data_hash, folder, views_hash, counts, messa
             message=message,
         )
     )
+
+
+def commit(transaction) -> None:
+    """Commit the load's transaction, telling a lost connection during COMMIT apart from one before it."""
+    try:
+        transaction.commit()
+    except Exception as exc:
+        from loader.db import database_error
+
+        reason = database_error(exc)
+        if reason is None:
+            raise
+        raise CommitInDoubt(
+            f"{reason}; the connection was lost while committing, so whether the data was loaded is not known "
+            "(`dwh status` tells once the server is back)"
+        ) from exc
 
 
 def note_failure(engine: sa.Engine, folder: Path, exc: BaseException) -> None:

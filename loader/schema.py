@@ -258,7 +258,6 @@ def _count(comment: str) -> sa.Column:
         sa.CheckConstraint("value >= 0", name="value_not_negative"),
         nullable=False,
         comment=comment,
-        info={"minimum": 0},  # read by loader.dataset: counts are never negative
     )
 
 

@@ -165,3 +165,21 @@ def test_a_recorded_source_inconsistency_is_accepted_and_reconciled(tmp_path, da
     err = capsys.readouterr().err
     assert "is 1140 but the sum over measure is 1142" in err
     assert "recorded inconsistency does not occur in the data" in err
+
+
+def test_only_the_files_the_data_package_names_are_read_and_they_are_the_schema_tables():
+    from loader import fingerprint
+    from loader.dataset import SPECS
+
+    assert fingerprint.data_files() == sorted(spec.file_name for spec in SPECS.values())
+
+
+def test_the_recorded_hash_is_the_hash_of_the_files_read(shipped_dataset):
+    import hashlib
+
+    from loader import resources
+
+    combined = hashlib.sha256()
+    for path in sorted(resources.data_dir().glob("*.csv")):
+        combined.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).hexdigest().encode() + b"\0")
+    assert shipped_dataset.data_hash == combined.hexdigest()

@@ -134,3 +134,115 @@ def test_readers_see_a_complete_dataset_during_reloads(databases, loaded_db, shi
     assert errors == []
     assert len(answers) > 10
     assert set(answers) == {DOCUMENT}
+
+
+def _postmaster_pid(home) -> int | None:
+    try:
+        lines = (home / "pgdata" / "postmaster.pid").read_text().splitlines()
+    except OSError:
+        return None
+    return int(lines[0]) if lines and lines[-1].strip() == "ready" else None
+
+
+def test_the_server_dying_during_a_load_is_reported_as_what_happened(tmp_path):
+    """Killed before the commit: exit 3, "nothing was loaded"; after it: the data was loaded, exit 0.
+
+    The embedded server's postmaster is killed (SIGKILL, or SIGQUIT: immediate shutdown) at
+    moments spread over a load; whatever the user is told must match the load history.
+    """
+    import os
+
+    home = tmp_path / "home"
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env["DWH_HOME"] = str(home)
+
+    def dwh(*args):
+        return subprocess.Popen([sys.executable, "-m", "loader", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def loads_recorded() -> int:
+        for _ in range(20):  # the server restarts once the killed one's processes are gone
+            done = dwh("status", "--limit", "1000")
+            out, _ = done.communicate(timeout=120)
+            if done.returncode == 0:
+                return sum(" loaded " in line for line in out.splitlines() if line.startswith("#"))
+            time.sleep(0.5)
+        raise AssertionError("the embedded server did not come back")
+
+    first = dwh("load")
+    assert first.wait(timeout=300) == 0
+    claimed = {0: 0, 3: 0}
+    expected = loads_recorded()
+    for sig in (signal.SIGKILL, signal.SIGQUIT):
+        for delay in (0.0, 0.4, 0.8):
+            process = dwh("load", "--force")
+            pid = None
+            deadline = time.monotonic() + 60
+            while pid is None and process.poll() is None and time.monotonic() < deadline:
+                pid = _postmaster_pid(home)
+                time.sleep(0.01)
+            time.sleep(delay)
+            if pid is not None:
+                try:
+                    os.kill(pid, sig)
+                except ProcessLookupError:
+                    pass
+            out, err = process.communicate(timeout=120)
+            assert process.returncode in (0, 3), err
+            if process.returncode == 0:
+                assert out.startswith("loaded "), out
+                expected += 1
+            else:
+                assert err.count("\n") == 1 and err.endswith("; nothing was loaded\n"), err
+            claimed[process.returncode] += 1
+            assert loads_recorded() == expected
+    assert claimed[3] > 0, claimed  # some kills landed before the commit
+
+
+def test_the_foreign_key_check_after_a_bulk_copy_finds_an_orphan(databases, loaded_db):
+    """The set-based check that follows a copy without per-row triggers refuses a row with no parent."""
+    from loader.load import ForeignKeyBroken, check_foreign_keys
+
+    url = databases.create(template=sa.engine.make_url(loaded_db).database)
+    engine = db.make_engine(url)
+    try:
+        with engine.connect() as conn, conn.begin() as transaction:
+            check_foreign_keys(conn)  # the loaded document is whole
+            conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
+            conn.exec_driver_sql("update dwh.sec_nec_sec set measure_id = 'NOPE' where measure_id = 'CMW'")
+            conn.exec_driver_sql("SET LOCAL session_replication_role = origin")
+            with pytest.raises(ForeignKeyBroken, match="fk_sec_nec_sec_measure_id_measure: 1 rows"):
+                check_foreign_keys(conn)
+            transaction.rollback()
+    finally:
+        engine.dispose()
+
+
+def test_a_login_that_may_not_skip_the_triggers_loads_the_same_data(databases, loaded_db):
+    """Without the right to set session_replication_role the rows are checked one by one, same outcome."""
+    import uuid
+
+    import psycopg
+
+    name = databases.create(template=sa.engine.make_url(loaded_db).database)
+    database = sa.engine.make_url(name).database
+    role = f"dwh_test_loader_{uuid.uuid4().hex[:8]}"
+    admin = sa.engine.make_url(name)
+    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
+        conn.execute(f'create role "{role}" login nosuperuser')
+        conn.execute(f'alter database "{database}" owner to "{role}"')
+        conn.execute(f'alter schema dwh owner to "{role}"')
+        conn.execute(f'alter schema report owner to "{role}"')
+        conn.execute(f'alter table public.alembic_version owner to "{role}"')
+        for (table,) in conn.execute("select quote_ident(table_schema) || '.' || quote_ident(table_name) from information_schema.tables where table_schema in ('dwh', 'report')").fetchall():
+            conn.execute(f'alter table {table} owner to "{role}"')
+    try:
+        url = admin.set(username=role, password=None).render_as_string(hide_password=False)
+        with psycopg.connect(url) as conn:
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute("set session_replication_role = replica")
+        assert main(["load", "--force", "--database-url", url]) == 0
+        assert probe(url) == DOCUMENT
+    finally:
+        with psycopg.connect(databases.admin_url, autocommit=True) as conn:
+            conn.execute(f'drop database if exists "{database}" with (force)')
+            conn.execute(f'drop role if exists "{role}"')

@@ -61,16 +61,18 @@ def describe_target(cli_value: str | None = None) -> str:
     url = database_url(cli_value)
     if url is None:
         return f"the embedded server in {dwh_home()}"
-    from sqlalchemy.engine import URL, make_url
+    # Standard library only: `dwh load` of unchanged data answers before SQLAlchemy is imported.
+    from urllib.parse import urlsplit
 
     try:
-        parsed = make_url(url)
-        # URL.set(password=None) keeps the password (None means "unchanged" there): build it anew,
+        parts = urlsplit(url)
+        user, at, hostport = parts.netloc.rpartition("@")
+        netloc = f"{user.partition(':')[0]}@{hostport}" if at else hostport
         # also without a password given the libpq way, as ?password=...
-        query = {k: v for k, v in parsed.query.items() if k != "password"}
-        bare = URL.create(parsed.drivername, parsed.username, None, parsed.host, parsed.port, parsed.database, query)
-        return bare.render_as_string(hide_password=False)
-    except Exception:
+        query = "&".join(p for p in parts.query.split("&") if p and p.partition("=")[0] != "password")
+        # By hand, not urlunsplit, which drops an empty host ("postgresql:///dwh").
+        return f"{parts.scheme}://{netloc}{parts.path}" + (f"?{query}" if query else "")
+    except ValueError:
         return "<unparsable URL>"
 
 

@@ -255,7 +255,7 @@ def test_version_comes_from_the_package_metadata(tmp_path):
         (["status", "--limit", "0"], "dwh status: error: argument --limit: 0 is too small (expected 1 or more); see dwh status --help"),
         ([], "dwh: error: the following arguments are required: COMMAND; see dwh --help"),
         (["--data", "elsewhere", "status"], "dwh: error: --data applies to load, validate, placements, tables, not to status; see dwh --help"),
-        (["lod"], "dwh: error: argument COMMAND: invalid choice: 'lod' (choose from 'load', 'validate', 'tables', 'show', 'reconcile', 'status', 'serve', 'grant-reader', 'export', 'migrate'); see dwh --help"),
+        (["lod"], "dwh: error: argument COMMAND: invalid choice: 'lod' (choose from 'load', 'validate', 'placements', 'tables', 'show', 'reconcile', 'status', 'serve', 'grant-reader', 'export', 'migrate'); see dwh --help"),
     ],
 )
 def test_wrong_arguments_are_exit_2_in_one_line(args, line, tmp_path):

@@ -133,4 +133,4 @@ def test_an_unchanged_load_imports_neither_sqlalchemy_nor_psycopg(databases, loa
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith("unchanged: the database already holds this data (")
+    assert done.stdout.startswith(f"unchanged: {sa.engine.make_url(url).render_as_string()} already holds this data (")

@@ -226,9 +226,11 @@ def test_a_login_that_may_not_skip_the_triggers_loads_the_same_data(databases, l
     name = databases.create(template=sa.engine.make_url(loaded_db).database)
     database = sa.engine.make_url(name).database
     role = f"dwh_test_loader_{uuid.uuid4().hex[:8]}"
+    password = uuid.uuid4().hex
     admin = sa.engine.make_url(name)
     with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
-        conn.execute(f'create role "{role}" login nosuperuser')
+        # With a password: the embedded server checks one on every connection.
+        conn.execute(f"create role \"{role}\" login nosuperuser password '{password}'")
         conn.execute(f'alter database "{database}" owner to "{role}"')
         conn.execute(f'alter schema dwh owner to "{role}"')
         conn.execute(f'alter schema report owner to "{role}"')
@@ -236,7 +238,7 @@ def test_a_login_that_may_not_skip_the_triggers_loads_the_same_data(databases, l
         for (table,) in conn.execute("select quote_ident(table_schema) || '.' || quote_ident(table_name) from information_schema.tables where table_schema in ('dwh', 'report')").fetchall():
             conn.execute(f'alter table {table} owner to "{role}"')
     try:
-        url = admin.set(username=role, password=None).render_as_string(hide_password=False)
+        url = admin.set(username=role, password=password).render_as_string(hide_password=False)
         with psycopg.connect(url) as conn:
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute("set session_replication_role = replica")

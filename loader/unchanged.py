@@ -22,12 +22,10 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsp
 
 from loader import __version__, fingerprint
 
-#: Key of the advisory lock that serializes loads (and migrations) on one database.
-LOAD_LOCK = 0x64776800  # "dwh\0"
-
 _SCRIPT = r"""
 \set ON_ERROR_STOP 1
 begin;
+-- The load lock of loader.locking; a short wait here, then the full load path waits and says who holds it.
 set local lock_timeout = '2s'; lock table dwh.load_history in exclusive mode;
 select to_regclass('public.alembic_version') is not null and to_regclass('dwh.load_history') is not null as ready \gset
 \if :ready
@@ -63,7 +61,6 @@ def record_if_unchanged(libpq_url: str, folder: Path) -> str | None:
         return None
     data_hash = fingerprint.data_hash(folder)
     variables = {
-        "lock": str(LOAD_LOCK),
         "data_hash": data_hash,
         "views_hash": fingerprint.views_hash(),
         "views": "{" + ",".join(sorted(fingerprint.view_files())) + "}",

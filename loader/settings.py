@@ -47,11 +47,9 @@ def sqlalchemy_url(url: str):
 
 def redact(url: str) -> str:
     """The URL without its password, for messages."""
-    from sqlalchemy.engine import make_url
-
     try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
+        return split_password(url)[0]
+    except ValueError:
         return "<unparsable URL>"
 
 
@@ -61,19 +59,36 @@ def describe_target(cli_value: str | None = None) -> str:
     url = database_url(cli_value)
     if url is None:
         return f"the embedded server in {dwh_home()}"
-    # Standard library only: `dwh load` of unchanged data answers before SQLAlchemy is imported.
-    from urllib.parse import urlsplit
+    return redact(url)
 
-    try:
-        parts = urlsplit(url)
-        user, at, hostport = parts.netloc.rpartition("@")
-        netloc = f"{user.partition(':')[0]}@{hostport}" if at else hostport
-        # also without a password given the libpq way, as ?password=...
-        query = "&".join(p for p in parts.query.split("&") if p and p.partition("=")[0] != "password")
-        # By hand, not urlunsplit, which drops an empty host ("postgresql:///dwh").
-        return f"{parts.scheme}://{netloc}{parts.path}" + (f"?{query}" if query else "")
-    except ValueError:
-        return "<unparsable URL>"
+
+def split_password(libpq_url: str) -> tuple[str, str | None]:
+    """The URL without its password (given as user:password@ or ?password=), and the password.
+
+    Standard library only: the unchanged-data check (loader.unchanged) and the messages of
+    `dwh load` use it before SQLAlchemy is imported. The rest of the URL is kept as written.
+    """
+    from urllib.parse import unquote, urlsplit
+
+    parts = urlsplit(libpq_url)
+    if not parts.scheme or not libpq_url.startswith(f"{parts.scheme}://"):
+        raise ValueError("not a URL of the form scheme://...")  # nothing here to tell apart safely
+    password = None
+    userinfo, at, hostport = parts.netloc.rpartition("@")
+    user, colon, quoted = userinfo.partition(":")
+    if at and colon:
+        password = unquote(quoted)
+    kept = []
+    for segment in parts.query.split("&"):
+        key, _, value = segment.partition("=")
+        if key == "password":
+            password = unquote(value)  # libpq decodes %XX only, not "+"
+        elif segment:
+            kept.append(segment)
+    netloc = f"{user}@{hostport}" if at else hostport
+    # By hand, not urlunsplit, which drops an empty host ("postgresql:///dwh").
+    bare = f"{parts.scheme}://{netloc}{parts.path}" + (f"?{'&'.join(kept)}" if kept else "")
+    return bare, password
 
 
 def dwh_home() -> Path:

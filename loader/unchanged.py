@@ -18,9 +18,9 @@ import importlib.util
 import os
 import subprocess
 from pathlib import Path
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 from loader import __version__, fingerprint
+from loader.settings import split_password
 
 _SCRIPT = r"""
 \set ON_ERROR_STOP 1
@@ -68,7 +68,7 @@ def record_if_unchanged(libpq_url: str, folder: Path) -> str | None:
         "source": str(folder),
         "version": __version__,
     }
-    url, password = without_password(libpq_url)
+    url, password = split_password(libpq_url)
     env = dict(os.environ)
     if password is not None:
         env["PGPASSWORD"] = password  # /proc/PID/environ is readable by this account only, unlike the command line
@@ -82,22 +82,3 @@ def record_if_unchanged(libpq_url: str, folder: Path) -> str | None:
     if done.returncode != 0 or done.stdout.strip() != "unchanged":
         return None
     return data_hash
-
-
-def without_password(libpq_url: str) -> tuple[str, str | None]:
-    """The URL without its password (from user:password@ or ?password=), and the password."""
-    parts = urlsplit(libpq_url)
-    password = None
-    userinfo, at, hosts = parts.netloc.rpartition("@")
-    netloc = parts.netloc
-    if at and ":" in userinfo:
-        user, _, quoted = userinfo.partition(":")
-        password = unquote(quoted)
-        netloc = f"{user}@{hosts}"
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    kept = [(k, v) for k, v in query if k != "password"]
-    if len(kept) != len(query):
-        password = next(v for k, v in query if k == "password")
-        # libpq decodes %XX only, not "+": quote, do not form-encode
-        parts = parts._replace(query=urlencode(kept, quote_via=quote, safe="/"))
-    return urlunsplit(parts._replace(netloc=netloc)), password

@@ -391,3 +391,24 @@ def test_migrate_step_by_step_and_never_silently_back(empty_db, tmp_path):
             assert migrate.current_revision(conn) == migrate.head_revision()
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("url", "bare", "password"),
+    [
+        ("postgresql:///dwh", "postgresql:///dwh", None),
+        ("postgresql://u:p%40x@h:5433/d?sslmode=require", "postgresql://u@h:5433/d?sslmode=require", "p@x"),
+        ("postgresql://u@h/d?password=q%2B1+2&sslmode=require", "postgresql://u@h/d?sslmode=require", "q+1+2"),
+        ("postgresql://postgres@/dwh?host=%2Ftmp%2Fs&passfile=%2Ftmp%2Fp", "postgresql://postgres@/dwh?host=%2Ftmp%2Fs&passfile=%2Ftmp%2Fp", None),
+    ],
+)
+def test_split_password_keeps_the_rest_of_the_url_as_written(url, bare, password):
+    from loader.settings import split_password
+
+    assert split_password(url) == (bare, password)
+
+
+def test_an_unparsable_url_is_never_quoted():
+    from loader.settings import redact
+
+    assert redact("not a url:s3cret@@") == "<unparsable URL>"

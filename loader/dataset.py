@@ -332,11 +332,13 @@ def _ruled(typed, value: str, spec: ColumnSpec):
     return typed
 
 
-def _read_table(folder: Path, spec: TableSpec, out: _Collector, on_text) -> TableData:
+def _read_table(folder: Path, spec: TableSpec, out: _Collector, on_text, snapshot) -> TableData:
     path = folder / spec.file_name
     data = TableData(spec, path)
     label = str(path)
-    raw = read_bytes(path, label, out.problems)  # the one read of this file
+    raw = None if snapshot is None else snapshot.read(spec.file_name)  # the bytes a streamed load read
+    if raw is None:
+        raw = read_bytes(path, label, out.problems)  # the one read of this file
     data.digest = file_digest(raw)
     text = None if raw is None else decode(raw, label, out.problems)
     del raw
@@ -499,18 +501,19 @@ def _check_catalogue(tables: dict[str, TableData], out: _Collector) -> None:
                 out.add(path, line, col, f"table {row[j]} belongs in {catalogued[row[j]]}.csv (expected only {fact} tables here)")
 
 
-def read_dataset(folder: Path, on_text=None) -> Dataset:
+def read_dataset(folder: Path, on_text=None, snapshot=None) -> Dataset:
     """Parse and check every CSV of ``folder``; raise InputError listing every problem.
 
     Each file is read once; its hash, its checks and (through ``on_text(name, text)``, called with
     each file's text as soon as it is read, in load order) the load are made of the same bytes.
-    Only the files the schema names are read; anything else in the folder is ignored.
+    Only the files the schema names are read; anything else in the folder is ignored. With a
+    ``snapshot`` (loader.snapshot), the bytes it holds are checked instead of the files.
     """
     out = _Collector()
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError(f"{folder}: not a folder (expected a curated dataset folder with {SPECS['source_table'].file_name} and the other CSVs)")
-    tables = {name: _read_table(folder, spec, out, on_text) for name, spec in SPECS.items()}
+    tables = {name: _read_table(folder, spec, out, on_text, snapshot) for name, spec in SPECS.items()}
     if not out.problems:
         _check_keys(tables, out)
     if not out.problems:

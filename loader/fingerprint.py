@@ -42,13 +42,32 @@ def data_hash(folder: Path) -> str:
     """SHA-256 over the curated files of a dataset folder (each file's SHA-256, in name order).
 
     A load records the hash of the very bytes it checked and copied (loader.dataset computes it
-    while reading); this reads the files anew only to ask whether they are unchanged. A file that
-    is missing or not a regular file hashes as unreadable, and never blocks (see csvfile.read_bytes).
+    while reading); this reads the files anew only to ask whether they are unchanged, a chunk at
+    a time (memory stays flat). A file that is missing or not a regular file hashes as
+    unreadable, and never blocks: it is opened without waiting and checked on the open file.
     """
-    from loader.csvfile import read_bytes  # standard library only, like this module
-
     folder = Path(folder)
-    return combine({name: file_digest(read_bytes(folder / name, name, [])) for name in data_files()})
+    return combine({name: _file_digest(folder / name) for name in data_files()})
+
+
+def _file_digest(path: Path) -> str:
+    import os
+    import stat
+
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return file_digest(None)
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return file_digest(None)
+        digest = hashlib.sha256()
+        try:
+            while chunk := handle.read(1 << 20):
+                digest.update(chunk)
+        except OSError:
+            return file_digest(None)
+        return digest.hexdigest()
 
 
 def view_files() -> dict[str, Path]:

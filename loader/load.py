@@ -20,7 +20,10 @@ import sqlalchemy as sa
 import loader
 from loader import fingerprint, migrate, schema, views
 from loader.csvfile import lines, split_line
+from loader.canonical import NotCanonical
 from loader.dataset import SPECS, Dataset, read_dataset
+from loader.fingerprint import combine
+from loader.snapshot import Snapshot
 from loader.errors import DwhError
 from loader.db import database_error
 from loader.outcome import CommitInDoubt
@@ -32,6 +35,7 @@ COPY_CHUNK = 10_000  # records per write to COPY
 @dataclass
 class LoadResult:
     outcome: str  # loaded | unchanged
+    route: str = ""  # streamed (checked in SQL) | checked in Python (loader.dataset); see load_folder
     row_counts: dict[str, int] = field(default_factory=dict)
     migrated_from: str | None = None
     migrated_to: str | None = None
@@ -77,7 +81,7 @@ def load(conn: sa.Connection, dataset: Dataset, *, force: bool = False) -> LoadR
                     with cursor.copy(_copy_sql(name)) as copy:
                         for chunk in _batches(_record_lines(dataset.tables[name].records)):
                             copy.write(chunk)
-        return {name: len(dataset.tables[name].records) for name in schema.LOAD_ORDER}, dataset.data_hash
+        return {name: len(dataset.tables[name].records) for name in schema.LOAD_ORDER}, dataset.data_hash, "checked in Python"
 
     return _load(conn, dataset.folder, force, replace)
 
@@ -85,20 +89,81 @@ def load(conn: sa.Connection, dataset: Dataset, *, force: bool = False) -> LoadR
 def load_folder(conn: sa.Connection, folder: Path, *, force: bool = False) -> LoadResult:
     """Check the dataset in ``folder`` and load it on ``conn`` (inside the caller's transaction).
 
-    Each file is read once: as soon as its text is read, a second thread streams it into COPY
-    while Python checks it, so the server works on one core while the checks run on the other; the
-    hash recorded is of the same bytes. Nothing is committed unless every check passes (the
-    caller's transaction is rolled back by the exception otherwise).
+    Each file is read once, into a private snapshot (loader.snapshot). The usual route streams
+    each file into COPY as it is read, with its shape checked on the way (loader.canonical), and
+    then checks everything else set-based in SQL over what COPY stored (loader.setchecks), with
+    the database enforcing its own constraints. When any of that fails, or a file is not in the
+    shape that route reads exactly as loader.dataset does, the streamed rows are rolled back and
+    loader.dataset checks the snapshot's bytes: it says what is wrong (file:line:column), or, if
+    nothing is, copies those bytes. Nothing is committed unless every check passed.
     """
 
     def replace() -> tuple[dict[str, int], str]:
-        with foreign_keys_checked_at_the_end(conn):
-            return _checked_copy(conn, folder)
+        snapshot = Snapshot(folder)
+        try:
+            streamed = conn.begin_nested()
+            try:
+                result = _streamed_copy(conn, snapshot)
+            except _Fallback:
+                streamed.rollback()
+            else:
+                streamed.commit()
+                return (*result, "streamed")
+            snapshot.complete(SPECS[name].file_name for name in schema.LOAD_ORDER)
+            with foreign_keys_checked_at_the_end(conn):
+                return (*_checked_copy(conn, folder, snapshot), "checked in Python")
+        finally:
+            snapshot.close()
 
     return _load(conn, folder, force, replace)
 
 
-def _checked_copy(conn: sa.Connection, folder: Path) -> tuple[dict[str, int], str]:
+class _Fallback(Exception):
+    """The streamed route cannot vouch for the data: loader.dataset checks the snapshot instead."""
+
+
+#: SQLSTATE classes of a row the database refused: data exceptions and integrity violations.
+_REFUSED = ("22", "23")
+
+
+def _streamed_copy(conn: sa.Connection, snapshot: Snapshot) -> tuple[dict[str, int], str]:
+    import psycopg
+
+    from loader import setchecks
+
+    try:
+        with foreign_keys_checked_at_the_end(conn, on_broken=_Fallback):
+            delete_data(conn)
+            digests = {}
+            with conn.connection.driver_connection.cursor() as cursor:
+                for name in schema.LOAD_ORDER:
+                    spec = SPECS[name]
+                    stream = snapshot.stream(spec.file_name, spec)
+                    with cursor.copy(_copy_sql(name)) as copy:
+                        for chunk in stream.chunks():
+                            copy.write(chunk)
+                    digests[spec.file_name] = stream.digest
+        counts = dict(
+            zip(
+                schema.LOAD_ORDER,
+                conn.exec_driver_sql(
+                    "select " + ", ".join(f"(select count(*) from {schema.SCHEMA}.{n})" for n in schema.LOAD_ORDER)
+                ).one(),
+            )
+        )
+        if setchecks.broken(conn):
+            raise _Fallback
+    except NotCanonical as exc:
+        raise _Fallback from exc
+    except (psycopg.Error, sa.exc.DBAPIError) as exc:
+        state = getattr(getattr(exc, "orig", exc), "sqlstate", None) or ""
+        if state[:2] in _REFUSED or isinstance(exc.__context__, NotCanonical):
+            raise _Fallback from exc
+        raise
+    return counts, combine(digests)
+
+
+def _checked_copy(conn: sa.Connection, folder: Path, snapshot: Snapshot) -> tuple[dict[str, int], str]:
     delete_data(conn)
     copier = _Copier(conn)
     # The COPY thread needs the GIL only for moments, but often (each time the socket takes
@@ -109,7 +174,7 @@ def _checked_copy(conn: sa.Connection, folder: Path) -> tuple[dict[str, int], st
     try:
         copier.start()
         try:
-            dataset = read_dataset(folder, on_text=copier.put)
+            dataset = read_dataset(folder, on_text=copier.put, snapshot=snapshot)
         except BaseException:
             copier.stop()
             raise
@@ -136,20 +201,20 @@ def _load(conn: sa.Connection, folder: Path, force: bool, replace) -> LoadResult
     # The data hash is known once the files are read, and they are read once, while they are
     # copied: data found unchanged after all is rolled back to this savepoint.
     savepoint = conn.begin_nested()
-    counts, data_hash = replace()
+    counts, data_hash, route = replace()
     if views_current and previous.data_hash == data_hash and not force:
         savepoint.rollback()
         _record(conn, started, "unchanged", data_hash, folder, views_hash, {})
-        return LoadResult("unchanged", migrated_from=before, migrated_to=after)
+        return LoadResult("unchanged", route, migrated_from=before, migrated_to=after)
     savepoint.commit()
     if not views_current:
         views.create_views(conn)
     _record(conn, started, "loaded", data_hash, folder, views_hash, counts)
-    return LoadResult("loaded", counts, before, after)
+    return LoadResult("loaded", route, counts, before, after)
 
 
 @contextlib.contextmanager
-def foreign_keys_checked_at_the_end(conn: sa.Connection):
+def foreign_keys_checked_at_the_end(conn: sa.Connection, on_broken: type[Exception] | None = None):
     """Bulk-load without a trigger per row and foreign key, then check every foreign key set-based.
 
     PostgreSQL checks a foreign key with a trigger per inserted row, which made COPY into the
@@ -173,10 +238,10 @@ def foreign_keys_checked_at_the_end(conn: sa.Connection):
     yield
     if bulk:
         conn.exec_driver_sql("SET LOCAL session_replication_role = origin")
-        check_foreign_keys(conn)
+        check_foreign_keys(conn, on_broken or ForeignKeyBroken)
 
 
-def check_foreign_keys(conn: sa.Connection) -> None:
+def check_foreign_keys(conn: sa.Connection, error: type[Exception] | None = None) -> None:
     """Raise if a row of a loaded table has no row its foreign key refers to."""
     broken = []
     for name in schema.LOAD_ORDER:
@@ -192,7 +257,7 @@ def check_foreign_keys(conn: sa.Connection) -> None:
             if orphans:
                 broken.append(f"{fk.name}: {orphans} rows")
     if broken:
-        raise ForeignKeyBroken("foreign keys broken after the copy although the checks passed: " + "; ".join(broken))
+        raise (error or ForeignKeyBroken)("foreign keys broken after the copy although the checks passed: " + "; ".join(broken))
 
 
 class ForeignKeyBroken(Exception):

@@ -1,0 +1,273 @@
+"""The dataset's checks, set-based in SQL over what COPY stored, inside the load's transaction.
+
+These are the checks of loader.dataset that the database's constraints do not make: every table
+has rows, the catalogue (source_table) names the right fact table and cell count, the declared
+breakdowns (source_table_dimension) match the cells, and the document's identities
+(loader.identities) hold. Each query only answers *whether* a rule is broken; where one is, the
+load hands the same bytes to loader.dataset, which says where (file:line:column) and why.
+
+So these queries must be at least as strict as loader.identities, never less: a rule they flag
+that the Python checks accept only costs the slow route. Two are deliberately stricter: a total
+that its own table does not add up (T1_totaal, T2c_project's grand total) is compared with every
+way any table of its fact and document adds it up, not only the first that applies; and any
+recorded source inconsistency or cell with status ``inconsistent`` sends the load to the Python
+checks, which judge them against each other.
+
+Every statement is generated from loader.schema, so a new fact table or dimension is checked
+without a second list to keep in step.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from loader import schema
+from loader.breakdowns import fact_dimensions
+from loader.identities import BREAKDOWNS, CROSS_FACT, dims_of, value_column
+
+S = schema.SCHEMA
+T = schema.TOTAL
+
+
+def _q(name: str) -> str:
+    return '"' + name + '"'
+
+
+def _table(name: str) -> str:
+    return f"{S}.{_q(name)}"
+
+
+def _with_document(fact: str) -> str:
+    """The fact's cells with the document their table is printed in."""
+    dims = ", ".join(f"c.{_q(d)}" for d in dims_of(fact))
+    return (
+        f"select c.table_id, st.document_id as doc, {dims}, c.{_q(value_column(fact))} as v "
+        f"from {_table(fact)} as c join {_table('source_table')} as st using (table_id)"
+    )
+
+
+def _equal(a: str, b: str, columns) -> str:
+    return " and ".join([f"{a}.{_q(c)} = {b}.{_q(c)}" for c in columns] or ["true"])
+
+
+def _sums_sql(fact: str) -> str:
+    """True when a total of ``fact`` is not what a table of its document adds up to (loader.identities.marginal_checks).
+
+    A total is a cell with _T in some dimension. Its own table adds it up over a dimension d when
+    it has cells that differ from it in d only; each such sum must equal it. A total its own table
+    does not add up over any one dimension (T1_totaal's, a grand total whose marginals are not
+    printed) must equal every such sum in the other tables of its fact and document, and the sum
+    of the cells of any of those tables (its own included) that break down by two or more of its
+    _T dimensions at once and agree with it elsewhere.
+    """
+    dims = dims_of(fact)
+    ctes = [f"c as materialized ({_with_document(fact)})"]
+    own, sums = [], []
+    for i, d in enumerate(dims):
+        others = [x for x in dims if x != d]
+        group = ", ".join(["doc", "table_id", *map(_q, others)])
+        ctes.append(f"p{i} as materialized (select {group}, sum(v) as s from c where {_q(d)} <> '{T}' group by {group})")
+        own.append(f"left join p{i} on c.{_q(d)} = '{T}' and p{i}.table_id = c.table_id and {_equal(f'p{i}', 'c', others)}")
+        sums.append(f"p{i}.s as s{i}")
+    any_total = " or ".join(f"c.{_q(d)} = '{T}'" for d in dims)
+    ctes.append(f"t as materialized (select c.*, {', '.join(sums)} from c {' '.join(own)} where {any_total})")
+    ctes.append("o as materialized (select * from t where " + " and ".join(f"s{i} is null" for i in range(len(dims))) + ")")
+    flags = ", ".join(f"bool_or({_q(d)} <> '{T}') as b{i}" for i, d in enumerate(dims))
+    ctes.append(f"b as materialized (select doc, table_id, {flags} from c group by doc, table_id)")
+
+    failures = ["(select count(*) from t where " + " or ".join(f"s{i} <> v" for i in range(len(dims))) + ")"]
+    for i, d in enumerate(dims):
+        others = [x for x in dims if x != d]
+        failures.append(
+            f"(select count(*) from o join p{i} on p{i}.doc = o.doc and {_equal(f'p{i}', 'o', others)} "
+            f"where o.{_q(d)} = '{T}' and p{i}.s <> o.v)"
+        )
+    broken_down = " + ".join(f"(o.{_q(d)} = '{T}' and b.b{i})::int" for i, d in enumerate(dims))
+    cell = " and ".join(
+        f"case when o.{_q(d)} = '{T}' and b.b{i} then x.{_q(d)} <> '{T}' else x.{_q(d)} = o.{_q(d)} end"
+        for i, d in enumerate(dims)
+    )
+    key = ", ".join(["o.table_id", *(f"o.{_q(d)}" for d in dims), "o.v", "b.table_id"])
+    failures.append(
+        f"(select count(*) from (select o.v, sum(x.v) as s from o join b on b.doc = o.doc and {broken_down} > 1 "
+        f"join c as x on x.table_id = b.table_id and {cell} group by {key}) as g where s <> v)"
+    )
+    return "with " + ", ".join(ctes) + " select " + " + ".join(failures) + " > 0"
+
+
+def identity_queries(fact: str) -> dict[str, str]:
+    """Name -> a query of one boolean that is true when an identity of ``fact`` is broken."""
+    dims = dims_of(fact)
+    value = _q(value_column(fact))
+    checks = {f"{fact}: a total is not the sum of the cells that add up to it": _sums_sql(fact)}
+
+    key_columns = ", ".join(["doc", *map(_q, dims)])
+    checks[f"{fact}: one figure printed twice with two values"] = (
+        f"select exists (select from ({_with_document(fact)}) as c group by {key_columns} having min(v) <> max(v))"
+    )
+
+    varying = [d for d in dims if d in BREAKDOWNS]
+    rest = [d for d in dims if d not in BREAKDOWNS]
+    if varying:
+        one_varies = " + ".join(f"({_q(d)} <> '{T}')::int" for d in varying) + " = 1"
+        rest_detail = " and ".join([f"{_q(d)} <> '{T}'" for d in rest] or ["true"])
+        group = ", ".join(["doc", *map(_q, rest)])
+        checks[f"{fact}: the province, age and project versions of a table add up differently"] = (
+            f"select exists (select from (select {group}, table_id, sum(v) as s from ({_with_document(fact)}) as c "
+            f"where {one_varies} and {rest_detail} group by {group}, table_id) as x group by {group} having min(s) <> max(s))"
+        )
+
+    if "threshold_id" in dims:
+        others = [d for d in dims if d != "threshold_id"]
+        checks[f"{fact}: fewer workers after a shorter time in the NEC than after a longer one"] = (
+            f"select exists (select from {_table(fact)} as a join {_table(fact)} as b "
+            f"on a.table_id = b.table_id and {_equal('a', 'b', others)} "
+            f"and (a.threshold_id, b.threshold_id) in (('ANY', 'M03'), ('M03', 'M06'), ('M06', 'M12')) "
+            f"where a.{value} < b.{value})"
+        )
+    return checks
+
+
+def catalogue_queries(fact: str) -> dict[str, str]:
+    """Name -> ``select exists (...)``: the catalogue and the declared breakdowns against ``fact``'s cells."""
+    f, st, std = _table(fact), _table("source_table"), _table("source_table_dimension")
+    columns = fact_dimensions(fact)
+    varied = ", ".join(f"min({_q(c)}) <> max({_q(c)}) as {_q(d)}" for d, c in columns.items())
+    declared = lambda d: f"exists (select from {std} as x where x.table_id = st.table_id and x.dimension_id = '{d}')"  # noqa: E731
+    wrong = " or ".join(
+        f"coalesce(m.{_q(d)}, false) <> {declared(d)}" for d in columns
+    )
+    known = ", ".join(f"'{d}'" for d in columns)
+    return {
+        f"{fact}: a catalogued table has not exactly its printed cells": (
+            f"select exists (select from {st} as st left join (select table_id, count(*) as n from {f} group by table_id) as c "
+            f"using (table_id) where st.fact_table = '{fact}' and (c.n is null or c.n <> st.printed_cells))"
+        ),
+        f"{fact}: cells of a table that the catalogue puts in another fact table": (
+            f"select exists (select from {f} as c join {st} as st using (table_id) where st.fact_table <> '{fact}')"
+        ),
+        f"{fact}: declared breakdowns differ from the cells": (
+            f"select exists (select from {st} as st left join (select table_id, {varied} from {f} group by table_id) as m "
+            f"using (table_id) where st.fact_table = '{fact}' and ({wrong} or exists (select from {std} as x "
+            f"where x.table_id = st.table_id and x.dimension_id not in ({known}))))"
+        ),
+    }
+
+
+def _counted(sql: str) -> str:
+    """``select exists (select from ...)`` as a count: EXISTS makes the planner pick plans that are
+    quick to a first row (nested loops), which take quadratic time when, as here, there is none."""
+    prefix = "select exists (select from "
+    if not sql.startswith(prefix):
+        return sql
+    return "select count(*) > 0 from (select 1 from " + sql[len(prefix):] + " as z"
+
+
+def queries() -> dict[str, str]:
+    """Every check as name -> ``select ...`` of one boolean (true: broken)."""
+    return {name: _counted(sql) for name, sql in _queries().items()}
+
+
+def _queries() -> dict[str, str]:
+    out = {}
+    for name in schema.LOAD_ORDER:
+        if not schema.metadata.tables[f"{S}.{name}"].info.get("may_be_empty", False):
+            out[f"{name}: no rows"] = f"select not exists (select from {_table(name)})"
+    facts = ", ".join(f"'{f}'" for f in schema.FACT_TABLES)
+    out["source_table: an unknown fact_table"] = f"select exists (select from {_table('source_table')} where fact_table not in ({facts}))"
+    for fact in schema.FACT_TABLES:
+        out.update(catalogue_queries(fact))
+        out.update(identity_queries(fact))
+    out["source_inconsistency: recorded disagreements (judged by loader.identities)"] = (
+        f"select exists (select from {_table('source_inconsistency')})"
+    )
+    for fact in schema.FACT_TABLES:
+        out[f"{fact}: cells flagged inconsistent (judged by loader.identities)"] = (
+            f"select exists (select from {_table(fact)} where status_id = 'inconsistent')"
+        )
+    return out
+
+
+def _term_sql(term: str) -> str | None:
+    """``select array[count, sum]`` of the figures one term of an expression names; None if malformed."""
+    words = term.split()
+    if len(words) < 2 or words[0] not in schema.FACT_TABLES:
+        return None
+    fact, table_id, *conditions = words
+    dims = dims_of(fact)
+    where = ["table_id = " + _literal(table_id)]
+    for condition in conditions:
+        d, eq, code = condition.partition("=")
+        if not eq or d not in dims:
+            return None
+        where.append(f"{_q(d)} = {_literal(code)}")
+    value = _q(value_column(fact))
+    return f"select array[count(*)::numeric, coalesce(sum({value}), 0)::numeric] from {_table(fact)} where {' and '.join(where)}"
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _expression_sql(expression: str) -> list[str] | None:
+    terms = [_term_sql(t) for t in expression.split(" + ")]
+    return None if any(t is None for t in terms) else terms
+
+
+#: Planner settings for the checks, for their duration. The tables were just filled, so the
+#: planner has no statistics for them (nor for the CTEs): it would pick nested loops, quadratic
+#: here, and spill hash tables and sorts to disk with the default 4 MB of work memory.
+PLANNER = {"work_mem": "128MB", "enable_nestloop": "off", "enable_mergejoin": "off"}
+
+
+def broken(conn: sa.Connection) -> list[str]:
+    """The names of the checks that fail on what ``conn``'s transaction holds (empty: all hold)."""
+    names = list(PLANNER)
+    before = conn.exec_driver_sql("select " + ", ".join(f"current_setting('{n}')" for n in names)).one()
+    _set(conn, dict(PLANNER))
+    try:
+        return _broken(conn)
+    finally:
+        _set(conn, dict(zip(names, before)))
+
+
+def _set(conn: sa.Connection, settings: dict[str, str]) -> None:
+    conn.exec_driver_sql(
+        "select " + ", ".join("set_config(%s, %s, true)" for _ in settings),
+        tuple(x for pair in settings.items() for x in pair),
+    )
+
+
+def _broken(conn: sa.Connection) -> list[str]:
+    named = queries()
+    row = conn.exec_driver_sql("select " + ", ".join(f"({sql})" for sql in named.values())).one()
+    failed = [name for name, bad in zip(named, row) if bad]
+
+    # The prose figures and the identities across facts (loader.identities.expression_checks):
+    # every term names exactly one figure, and the sides agree.
+    prose = conn.exec_driver_sql(f"select figure_id, value, derivation from {_table('prose_figure')}").all()
+    pairs = [(f"{left} = {right}", _expression_sql(left), _expression_sql(right), None) for left, right in CROSS_FACT]
+    pairs += [(f"prose figure {figure_id}", None, _expression_sql(derivation), value) for figure_id, value, derivation in prose]
+    terms = [t for _, left, right, _ in pairs for t in (left or []) + (right or [])]
+    results = iter(conn.exec_driver_sql("select " + ", ".join(f"({t})" for t in terms)).one() if terms else ())
+    for name, left, right, quoted in pairs:
+        if right is None or (quoted is None and left is None):
+            failed.append(f"{name}: a term that names no figure")
+            continue
+        sides = []
+        for side in (left, right):
+            if side is None:
+                continue
+            total, ok = Decimal(0), True
+            for _ in side:
+                count, value = next(results)
+                ok = ok and count == 1
+                total += value
+            sides.append(total if ok else None)
+        if quoted is not None:
+            sides.insert(0, Decimal(quoted))
+        if None in sides or len(set(sides)) != 1:
+            failed.append(f"{name}: the two sides differ, or a term does not name exactly one figure")
+    return failed

@@ -1,0 +1,59 @@
+"""A load's private copy of the curated files, made by reading each file once.
+
+The streamed load (loader.canonical) keeps every byte it reads here, so that when it has to hand
+the dataset to the full checks of loader.dataset, those check the very bytes that were hashed,
+not the files again (which may have changed since). Small files stay in memory; past
+``IN_MEMORY`` bytes a file goes to an anonymous temporary file, so memory stays flat.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from loader import canonical
+
+IN_MEMORY = 8 << 20
+
+
+class Snapshot:
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self._copies: dict[str, tempfile.SpooledTemporaryFile] = {}
+        self._streams: dict[str, canonical.Stream] = {}
+
+    def stream(self, file_name: str, spec) -> canonical.Stream:
+        """Open ``file_name`` for streaming (NotCanonical if it is not a regular file we can open)."""
+        handle = canonical.open_regular(self.folder / file_name)
+        copy = tempfile.SpooledTemporaryFile(max_size=IN_MEMORY)
+        self._copies[file_name] = copy
+        self._streams[file_name] = stream = canonical.Stream(handle, spec, copy)
+        return stream
+
+    def digest(self, file_name: str) -> str:
+        return self._streams[file_name].digest
+
+    def complete(self, file_names) -> None:
+        """Read what is not read yet of every file (those not opened yet are opened now, if they can be)."""
+        for name, stream in self._streams.items():
+            stream.drain()
+        for name in file_names:
+            if name not in self._streams:
+                try:
+                    self.stream(name, None).drain()
+                except canonical.NotCanonical:
+                    pass  # missing, a FIFO, ...: loader.dataset says so, from the file itself
+
+    def read(self, file_name: str) -> bytes | None:
+        """The bytes read of ``file_name``, or None if it was never read (loader.dataset then opens it)."""
+        copy = self._copies.get(file_name)
+        if copy is None:
+            return None
+        copy.seek(0)
+        return copy.read()
+
+    def close(self) -> None:
+        for stream in self._streams.values():
+            stream.close()
+        for copy in self._copies.values():
+            copy.close()

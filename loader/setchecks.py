@@ -227,10 +227,9 @@ def broken(conn: sa.Connection) -> list[str]:
     names = list(PLANNER)
     before = conn.exec_driver_sql("select " + ", ".join(f"current_setting('{n}')" for n in names)).one()
     _set(conn, dict(PLANNER))
-    try:
-        return _broken(conn)
-    finally:
-        _set(conn, dict(zip(names, before)))
+    failed = _broken(conn)  # an error aborts the load's transaction: nothing to restore then
+    _set(conn, dict(zip(names, before)))
+    return failed
 
 
 def _set(conn: sa.Connection, settings: dict[str, str]) -> None:

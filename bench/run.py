@@ -179,7 +179,7 @@ def floor_scripts(server: Server, work: Path, data: Path) -> dict[str, Path]:
         for section in ("pre-data", "post-data")
     }
     server.drop(url)
-    view_ddl = "\n".join(p.read_text(encoding="utf-8") for p in views.view_files().values())
+    view_ddl = "\n".join(p.read_text(encoding="utf-8") for p in views.dependency_order(views.view_files()).values())
     scripts = {
         # PostgreSQL's bulk-load floor ("Populating a Database"): COPY into bare tables, then the
         # primary keys, UNIQUE constraints and foreign keys, in one transaction.

@@ -26,11 +26,11 @@ from __future__ import annotations
 
 import codecs
 import hashlib
-import os
 import re
-import stat
 from collections.abc import Iterator
 from typing import BinaryIO
+
+from loader import csvfile
 
 CHUNK = 1 << 20  # bytes read at a time: memory stays flat whatever the file's size
 
@@ -60,15 +60,11 @@ def lines_pattern(spec) -> re.Pattern:
 
 
 def open_regular(path) -> BinaryIO:
-    """The file opened for reading if it is a regular file (never blocks on a FIFO); else NotCanonical."""
+    """loader.csvfile.open_regular, with NotCanonical for anything it refuses (loader.dataset then says why)."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    except OSError as exc:
-        raise NotCanonical(f"cannot open: {exc.strerror}") from None
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
-        raise NotCanonical("not a regular file")
-    return os.fdopen(fd, "rb")
+        return csvfile.open_regular(path)
+    except (OSError, csvfile.NotRegularFile) as exc:
+        raise NotCanonical(f"cannot be read: {exc}") from None
 
 
 class Stream:

@@ -104,15 +104,32 @@ def split_line(text: str) -> tuple[list[str], list[int]]:
             return values, columns
 
 
+class NotRegularFile(Exception):
+    """A curated file's name is a folder, a FIFO, a device ...: ``str()`` says which."""
+
+
+def open_regular(path: Path):
+    """The file opened for reading in binary, if it is a regular file; never blocks.
+
+    It is opened without waiting and checked on the open descriptor, so a FIFO, a device or a
+    folder put in its place between a look and the read is refused, not waited on. Raises
+    OSError (missing, permission, ...) or NotRegularFile.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    kind = stat.S_IFMT(os.fstat(fd).st_mode)
+    if kind != stat.S_IFREG:
+        os.close(fd)
+        raise NotRegularFile(_KINDS.get(kind, "not a regular file"))
+    return os.fdopen(fd, "rb")
+
+
 def read_bytes(path: Path, label: str, problems: list[Problem]) -> bytes | None:
     """The bytes of a regular file, or None with a problem recorded; never blocks, never quotes them.
 
-    The file is opened without blocking and checked on the open descriptor (so a FIFO, a device or
-    a folder put in its place between a look and the read is still refused, not waited on), then
-    read once: whatever is hashed, checked and copied comes from these bytes.
+    Read once (open_regular): whatever is hashed, checked and copied comes from these bytes.
     """
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        handle = open_regular(path)
     except FileNotFoundError:
         if os.path.islink(path):
             problems.append(Problem(label, 1, 1, "is a symbolic link to a file that does not exist (expected a CSV file)"))
@@ -122,12 +139,10 @@ def read_bytes(path: Path, label: str, problems: list[Problem]) -> bytes | None:
     except OSError as exc:
         problems.append(Problem(label, 1, 1, _unreadable(exc)))
         return None
-    kind = stat.S_IFMT(os.fstat(fd).st_mode)
-    if kind != stat.S_IFREG:
-        os.close(fd)
-        problems.append(Problem(label, 1, 1, f"is {_KINDS.get(kind, 'not a regular file')} (expected a regular CSV file)"))
+    except NotRegularFile as exc:
+        problems.append(Problem(label, 1, 1, f"is {exc} (expected a regular CSV file)"))
         return None
-    with os.fdopen(fd, "rb") as handle:
+    with handle:
         try:
             return handle.read()
         except OSError as exc:

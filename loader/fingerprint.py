@@ -51,23 +51,20 @@ def data_hash(folder: Path) -> str:
 
 
 def _file_digest(path: Path) -> str:
-    import os
-    import stat
+    from loader.csvfile import NotRegularFile, open_regular  # standard library only, like this module
 
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    except OSError:
+        handle = open_regular(path)
+    except (OSError, NotRegularFile):
         return file_digest(None)
-    with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return file_digest(None)
-        digest = hashlib.sha256()
+    digest = hashlib.sha256()
+    with handle:
         try:
             while chunk := handle.read(1 << 20):
                 digest.update(chunk)
         except OSError:
             return file_digest(None)
-        return digest.hexdigest()
+    return digest.hexdigest()
 
 
 def view_files() -> dict[str, Path]:

@@ -255,9 +255,13 @@ def breakdown_agreement_checks(observations: Iterable[Obs]) -> list[Check]:
     return checks
 
 
+#: Answer 4's thresholds from the shortest time in the NEC to the longest: each counts at least as many workers as the next.
+SUSTAINED_ORDER = ("ANY", "M03", "M06", "M12")
+
+
 def sustained_order_checks(observations: Iterable[Obs]) -> list[Check]:
     """Answer 4: workers still at work after 12 months are among those after 6, after 3, and all doorstroom."""
-    order = ["ANY", "M03", "M06", "M12"]
+    order = SUSTAINED_ORDER
     cells: dict[tuple, dict[str, Obs]] = defaultdict(dict)
     for o in observations:
         if o.fact == "sustained_doorstroom":

@@ -2,7 +2,7 @@
 
 Readers never see a partial state: everything happens in one transaction, and the old rows are
 removed with DELETE (MVCC-safe; TRUNCATE would show concurrent readers an empty table). Two loads
-at once are serialized by a transaction-level advisory lock.
+at once are serialized by the load lock (loader.locking).
 """
 
 from __future__ import annotations
@@ -134,7 +134,7 @@ def _streamed_copy(conn: sa.Connection, snapshot: Snapshot) -> tuple[dict[str, i
     try:
         with foreign_keys_checked_at_the_end(conn, on_broken=_Fallback):
             delete_data(conn)
-            digests = {}
+            digests, counts = {}, {}
             with conn.connection.driver_connection.cursor() as cursor:
                 for name in schema.LOAD_ORDER:
                     spec = SPECS[name]
@@ -143,14 +143,7 @@ def _streamed_copy(conn: sa.Connection, snapshot: Snapshot) -> tuple[dict[str, i
                         for chunk in stream.chunks():
                             copy.write(chunk)
                     digests[spec.file_name] = stream.digest
-        counts = dict(
-            zip(
-                schema.LOAD_ORDER,
-                conn.exec_driver_sql(
-                    "select " + ", ".join(f"(select count(*) from {schema.SCHEMA}.{n})" for n in schema.LOAD_ORDER)
-                ).one(),
-            )
-        )
+                    counts[name] = cursor.rowcount  # the rows COPY stored
         if setchecks.broken(conn):
             raise _Fallback
     except NotCanonical as exc:

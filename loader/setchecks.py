@@ -25,7 +25,7 @@ import sqlalchemy as sa
 
 from loader import schema
 from loader.breakdowns import fact_dimensions
-from loader.identities import BREAKDOWNS, CROSS_FACT, dims_of, value_column
+from loader.identities import BREAKDOWNS, CROSS_FACT, SUSTAINED_ORDER, dims_of, value_column
 
 S = schema.SCHEMA
 T = schema.TOTAL
@@ -46,6 +46,15 @@ def _with_document(fact: str) -> str:
         f"select c.table_id, st.document_id as doc, {dims}, c.{_q(value_column(fact))} as v "
         f"from {_table(fact)} as c join {_table('source_table')} as st using (table_id)"
     )
+
+
+def _any(rows: str) -> str:
+    """``select`` of whether ``from ...`` (a FROM clause and what follows) yields a row.
+
+    Counted rather than asked with EXISTS: EXISTS makes the planner pick plans that are quick to a
+    first row (nested loops), which take quadratic time when, as for data that passes, there is none.
+    """
+    return f"select count(*) > 0 from (select 1 {rows}) as z"
 
 
 def _equal(a: str, b: str, columns) -> str:
@@ -105,7 +114,7 @@ def identity_queries(fact: str) -> dict[str, str]:
 
     key_columns = ", ".join(["doc", *map(_q, dims)])
     checks[f"{fact}: one figure printed twice with two values"] = (
-        f"select exists (select from ({_with_document(fact)}) as c group by {key_columns} having min(v) <> max(v))"
+        _any(f"from ({_with_document(fact)}) as c group by {key_columns} having min(v) <> max(v)")
     )
 
     varying = [d for d in dims if d in BREAKDOWNS]
@@ -115,17 +124,18 @@ def identity_queries(fact: str) -> dict[str, str]:
         rest_detail = " and ".join([f"{_q(d)} <> '{T}'" for d in rest] or ["true"])
         group = ", ".join(["doc", *map(_q, rest)])
         checks[f"{fact}: the province, age and project versions of a table add up differently"] = (
-            f"select exists (select from (select {group}, table_id, sum(v) as s from ({_with_document(fact)}) as c "
-            f"where {one_varies} and {rest_detail} group by {group}, table_id) as x group by {group} having min(s) <> max(s))"
+            _any(f"from (select {group}, table_id, sum(v) as s from ({_with_document(fact)}) as c "
+            f"where {one_varies} and {rest_detail} group by {group}, table_id) as x group by {group} having min(s) <> max(s)")
         )
 
     if "threshold_id" in dims:
         others = [d for d in dims if d != "threshold_id"]
+        pairs = ", ".join(f"('{a}', '{b}')" for a, b in zip(SUSTAINED_ORDER, SUSTAINED_ORDER[1:]))
         checks[f"{fact}: fewer workers after a shorter time in the NEC than after a longer one"] = (
-            f"select exists (select from {_table(fact)} as a join {_table(fact)} as b "
+            _any(f"from {_table(fact)} as a join {_table(fact)} as b "
             f"on a.table_id = b.table_id and {_equal('a', 'b', others)} "
-            f"and (a.threshold_id, b.threshold_id) in (('ANY', 'M03'), ('M03', 'M06'), ('M06', 'M12')) "
-            f"where a.{value} < b.{value})"
+            f"and (a.threshold_id, b.threshold_id) in ({pairs}) "
+            f"where a.{value} < b.{value}")
         )
     return checks
 
@@ -142,50 +152,37 @@ def catalogue_queries(fact: str) -> dict[str, str]:
     known = ", ".join(f"'{d}'" for d in columns)
     return {
         f"{fact}: a catalogued table has not exactly its printed cells": (
-            f"select exists (select from {st} as st left join (select table_id, count(*) as n from {f} group by table_id) as c "
-            f"using (table_id) where st.fact_table = '{fact}' and (c.n is null or c.n <> st.printed_cells))"
+            _any(f"from {st} as st left join (select table_id, count(*) as n from {f} group by table_id) as c "
+            f"using (table_id) where st.fact_table = '{fact}' and (c.n is null or c.n <> st.printed_cells)")
         ),
         f"{fact}: cells of a table that the catalogue puts in another fact table": (
-            f"select exists (select from {f} as c join {st} as st using (table_id) where st.fact_table <> '{fact}')"
+            _any(f"from {f} as c join {st} as st using (table_id) where st.fact_table <> '{fact}'")
         ),
         f"{fact}: declared breakdowns differ from the cells": (
-            f"select exists (select from {st} as st left join (select table_id, {varied} from {f} group by table_id) as m "
+            _any(f"from {st} as st left join (select table_id, {varied} from {f} group by table_id) as m "
             f"using (table_id) where st.fact_table = '{fact}' and ({wrong} or exists (select from {std} as x "
-            f"where x.table_id = st.table_id and x.dimension_id not in ({known}))))"
+            f"where x.table_id = st.table_id and x.dimension_id not in ({known})))")
         ),
     }
 
 
-def _counted(sql: str) -> str:
-    """``select exists (select from ...)`` as a count: EXISTS makes the planner pick plans that are
-    quick to a first row (nested loops), which take quadratic time when, as here, there is none."""
-    prefix = "select exists (select from "
-    if not sql.startswith(prefix):
-        return sql
-    return "select count(*) > 0 from (select 1 from " + sql[len(prefix):] + " as z"
-
-
 def queries() -> dict[str, str]:
     """Every check as name -> ``select ...`` of one boolean (true: broken)."""
-    return {name: _counted(sql) for name, sql in _queries().items()}
-
-
-def _queries() -> dict[str, str]:
     out = {}
     for name in schema.LOAD_ORDER:
         if not schema.metadata.tables[f"{S}.{name}"].info.get("may_be_empty", False):
             out[f"{name}: no rows"] = f"select not exists (select from {_table(name)})"
     facts = ", ".join(f"'{f}'" for f in schema.FACT_TABLES)
-    out["source_table: an unknown fact_table"] = f"select exists (select from {_table('source_table')} where fact_table not in ({facts}))"
+    out["source_table: an unknown fact_table"] = _any(f"from {_table('source_table')} where fact_table not in ({facts})")
     for fact in schema.FACT_TABLES:
         out.update(catalogue_queries(fact))
         out.update(identity_queries(fact))
     out["source_inconsistency: recorded disagreements (judged by loader.identities)"] = (
-        f"select exists (select from {_table('source_inconsistency')})"
+        _any(f"from {_table('source_inconsistency')}")
     )
     for fact in schema.FACT_TABLES:
         out[f"{fact}: cells flagged inconsistent (judged by loader.identities)"] = (
-            f"select exists (select from {_table(fact)} where status_id = 'inconsistent')"
+            _any(f"from {_table(fact)} where status_id = 'inconsistent'")
         )
     return out
 

@@ -35,7 +35,7 @@ class Snapshot:
 
     def complete(self, file_names) -> None:
         """Read what is not read yet of every file (those not opened yet are opened now, if they can be)."""
-        for name, stream in self._streams.items():
+        for stream in self._streams.values():
             stream.drain()
         for name in file_names:
             if name not in self._streams:

@@ -120,3 +120,14 @@ def test_a_file_streamed_route_cannot_read_alike_is_loaded_as_the_checks_read_it
     result = _load(empty_db, folder)
     assert (result.outcome, result.route) == ("loaded", "checked in Python")
     assert _sec_nec_sec(empty_db) == DOCUMENT
+
+
+def test_a_name_with_a_trailing_no_break_space_is_refused_as_validate_refuses_it(empty_db, folder):
+    path = folder / "province.csv"
+    lines = path.read_text(encoding="utf-8").split("\n")
+    fields = lines[1].split(",")
+    fields[1] += "\xa0"  # the name column; COPY would keep it, the checks refuse edge whitespace
+    path.write_text("\n".join([lines[0], ",".join(fields), *lines[2:]]), encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        _load(empty_db, folder)
+    assert any(line.startswith(f"{path}:2:") and "leading or trailing spaces" in line for line in caught.value.problems), caught.value.problems

@@ -215,8 +215,10 @@ def _expression_sql(expression: str) -> list[str] | None:
 
 #: Planner settings for the checks, for their duration. The tables were just filled, so the
 #: planner has no statistics for them (nor for the CTEs): it would pick nested loops, quadratic
-#: here, and spill hash tables and sorts to disk with the default 4 MB of work memory.
-PLANNER = {"work_mem": "128MB", "enable_nestloop": "off", "enable_mergejoin": "off"}
+#: here, and spill hash tables and sorts to disk with the default 4 MB of work memory. JIT is off:
+#: on a server built with LLVM the checks' cost estimates pass jit_above_cost, and compiling them
+#: costs more than running them (1M observations, PostgreSQL 15: 23.5 s against 8.7 s).
+PLANNER = {"work_mem": "128MB", "enable_nestloop": "off", "enable_mergejoin": "off", "jit": "off"}
 
 
 def broken(conn: sa.Connection) -> list[str]:
@@ -237,9 +239,10 @@ def _set(conn: sa.Connection, settings: dict[str, str]) -> None:
 
 
 def _broken(conn: sa.Connection) -> list[str]:
-    named = queries()
-    row = conn.exec_driver_sql("select " + ", ".join(f"({sql})" for sql in named.values())).one()
-    failed = [name for name, bad in zip(named, row) if bad]
+    # One statement per check: in one statement of them all, every check's hash tables and
+    # materialized CTEs stay in memory until the end (measured at 1M observations: 14.9 s against
+    # 10.6 s for the same queries one by one).
+    failed = [name for name, sql in queries().items() if conn.exec_driver_sql(sql).scalar()]
 
     # The prose figures and the identities across facts (loader.identities.expression_checks):
     # every term names exactly one figure, and the sides agree.

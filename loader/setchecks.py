@@ -70,38 +70,72 @@ def _sums_sql(fact: str) -> str:
     printed) must equal every such sum in the other tables of its fact and document, and the sum
     of the cells of any of those tables (its own included) that break down by two or more of its
     _T dimensions at once and agree with it elsewhere.
+
+    Each cell carries its pattern of _T, a bit mask t (bit i set when dimension i is _T), and the
+    mask of the dimensions its table breaks down by, bd (where the table has a cell that is not
+    _T). Per dimension d, one aggregate groups the cells that differ in d only: the cells not _T in
+    d (the parts) and the total, when the table breaks down by d (otherwise it adds up nothing).
+    Most cells are totals only in dimensions their table does not break down by, and no table holds
+    cells that could add them up: the second rule looks only at cells whose pattern some table of
+    the document has the pattern of parts for (one small aggregate of each table's patterns),
+    instead of joining every cell to every table.
     """
     dims = dims_of(fact)
-    ctes = [f"c as materialized ({_with_document(fact)})"]
-    own, sums = [], []
+    full = (1 << len(dims)) - 1
+    pattern = " + ".join(f"(case when f.{_q(d)} = '{T}' then {1 << i} else 0 end)" for i, d in enumerate(dims))
+    columns = ", ".join(f"f.{_q(d)}" for d in dims)
+    ctes = [
+        f"f as materialized (select f.table_id, {columns}, f.{_q(value_column(fact))} as v, {pattern} as t from {_table(fact)} as f)",
+        f"bd as materialized (select table_id, bit_or({full} # t) as bd from f group by table_id)",
+        f"c as materialized (select st.document_id as doc, f.*, bd.bd from f join bd using (table_id) join {_table('source_table')} as st using (table_id))",
+    ]
+    failures = []
     for i, d in enumerate(dims):
         others = [x for x in dims if x != d]
         group = ", ".join(["doc", "table_id", *map(_q, others)])
-        ctes.append(f"p{i} as materialized (select {group}, sum(v) as s from c where {_q(d)} <> '{T}' group by {group})")
-        own.append(f"left join p{i} on c.{_q(d)} = '{T}' and p{i}.table_id = c.table_id and {_equal(f'p{i}', 'c', others)}")
-        sums.append(f"p{i}.s as s{i}")
-    any_total = " or ".join(f"c.{_q(d)} = '{T}'" for d in dims)
-    ctes.append(f"t as materialized (select c.*, {', '.join(sums)} from c {' '.join(own)} where {any_total})")
-    ctes.append("o as materialized (select * from t where " + " and ".join(f"s{i} is null" for i in range(len(dims))) + ")")
-    flags = ", ".join(f"bool_or({_q(d)} <> '{T}') as b{i}" for i, d in enumerate(dims))
-    ctes.append(f"b as materialized (select doc, table_id, {flags} from c group by doc, table_id)")
+        ctes.append(
+            f"p{i} as materialized (select {group}, sum(v) filter (where t & {1 << i} = 0) as s, "
+            f"min(v) filter (where t & {1 << i} <> 0) as total from c where t & {1 << i} = 0 or bd & {1 << i} <> 0 group by {group})"
+        )
+        # A total against the sum its own table gives it over d.
+        failures.append(f"(select count(*) from p{i} where s <> total)")
 
-    failures = ["(select count(*) from t where " + " or ".join(f"s{i} <> v" for i in range(len(dims))) + ")"]
+    # rel: the patterns y.t of table y that a table x of the document has parts for: another
+    # table's pattern is y's less one bit (its sum over that dimension), or any table's (y's own
+    # included) is y's less the two or more _T dimensions of y that it breaks down by (a grand
+    # total). A sum over one dimension in y's own table is the check above.
+    ctes.append("bt as materialized (select doc, table_id, t, bd from c group by doc, table_id, t, bd)")
+    diff = "(y.t # x.t)"
+    ctes.append(
+        "rel as materialized (select distinct y.table_id, y.t from bt as y join bt as x using (doc) "
+        f"where (x.t & ~y.t) = 0 and {diff} <> 0 and ((({diff} & ({diff} - 1)) = 0 and x.table_id <> y.table_id) "
+        f"or ({diff} = (y.t & x.bd) and ({diff} & ({diff} - 1)) <> 0)))"
+    )
+    own = " ".join(
+        f"left join p{i} on c.t & {1 << i} <> 0 and p{i}.s is not null and p{i}.table_id = c.table_id "
+        f"and {_equal(f'p{i}', 'c', [x for x in dims if x != d])}"
+        for i, d in enumerate(dims)
+    )
+    none = " and ".join(f"p{i}.table_id is null" for i in range(len(dims)))
+    # o: those candidates that their own table does not add up over any one dimension.
+    ctes.append(f"o as materialized (select c.* from c join rel using (table_id, t) {own} where {none})")
     for i, d in enumerate(dims):
         others = [x for x in dims if x != d]
         failures.append(
             f"(select count(*) from o join p{i} on p{i}.doc = o.doc and {_equal(f'p{i}', 'o', others)} "
-            f"where o.{_q(d)} = '{T}' and p{i}.s <> o.v)"
+            f"where o.t & {1 << i} <> 0 and p{i}.s <> o.v)"
         )
-    broken_down = " + ".join(f"(o.{_q(d)} = '{T}' and b.b{i})::int" for i, d in enumerate(dims))
+    # A grand total: the cells of a table b of the document that break down by two or more of
+    # o's _T dimensions (m), in all of them, and agree with o elsewhere.
+    m = "(o.t & b.bd)"
     cell = " and ".join(
-        f"case when o.{_q(d)} = '{T}' and b.b{i} then x.{_q(d)} <> '{T}' else x.{_q(d)} = o.{_q(d)} end"
-        for i, d in enumerate(dims)
+        f"case when {m} & {1 << i} <> 0 then x.t & {1 << i} = 0 else x.{_q(d)} = o.{_q(d)} end" for i, d in enumerate(dims)
     )
     key = ", ".join(["o.table_id", *(f"o.{_q(d)}" for d in dims), "o.v", "b.table_id"])
     failures.append(
-        f"(select count(*) from (select o.v, sum(x.v) as s from o join b on b.doc = o.doc and {broken_down} > 1 "
-        f"join c as x on x.table_id = b.table_id and {cell} group by {key}) as g where s <> v)"
+        "(select count(*) from (select o.v, sum(x.v) as s from o join (select doc, table_id, bd from bt group by doc, table_id, bd) as b "
+        f"on b.doc = o.doc and ({m} & ({m} - 1)) <> 0 join c as x on x.table_id = b.table_id and {cell} "
+        f"group by {key}) as g where s <> v)"
     )
     return "with " + ", ".join(ctes) + " select " + " + ".join(failures) + " > 0"
 

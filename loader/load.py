@@ -237,25 +237,33 @@ def foreign_keys_checked_at_the_end(conn: sa.Connection, on_broken: type[Excepti
 def check_foreign_keys(conn: sa.Connection, error: type[Exception] | None = None) -> None:
     """Raise if a row of a loaded table has no row its foreign key refers to."""
     broken = []
+    for keys, sql in foreign_key_queries():
+        orphans = conn.exec_driver_sql(sql).one()
+        broken += [f"{key}: {n} rows" for key, n in zip(keys, orphans) if n]
+    if broken:
+        raise (error or ForeignKeyBroken)("foreign keys broken after the copy although the checks passed: " + "; ".join(broken))
+
+
+def foreign_key_queries() -> list[tuple[list[str], str]]:
+    """Per loaded table with foreign keys: their names, and a ``select`` of how many rows each leaves without a match.
+
+    One scan of the table for all its keys: a left join to each referred table (its key is unique,
+    so no row is repeated) and a count of the rows each leaves without a match.
+    """
+    out = []
     for name in schema.LOAD_ORDER:
         table = schema.metadata.tables[f"{schema.SCHEMA}.{name}"]
-        # One scan of the table for all its foreign keys: a left join to each referred table (its
-        # key is unique, so no row is repeated) and a count of the rows each leaves without a match.
-        joins, counts = [], []
+        keys, joins, counts = [], [], []
         for k, fk in enumerate(sorted(table.foreign_key_constraints, key=lambda fk: fk.name)):
             pairs = [(e.parent.name, e.column.name) for e in fk.elements]
             match = " and ".join(f'p{k}."{target}" = c."{column}"' for column, target in pairs)
             present = " and ".join(f'c."{column}" is not null' for column, _ in pairs)
+            keys.append(fk.name)
             joins.append(f"left join {schema.SCHEMA}.{fk.referred_table.name} as p{k} on {match}")
-            counts.append((fk.name, f'count(*) filter (where {present} and p{k}."{pairs[0][1]}" is null)'))
-        if not counts:
-            continue
-        orphans = conn.exec_driver_sql(
-            f"select {', '.join(c for _, c in counts)} from {schema.SCHEMA}.{name} as c {' '.join(joins)}"
-        ).one()
-        broken += [f"{fk}: {n} rows" for (fk, _), n in zip(counts, orphans) if n]
-    if broken:
-        raise (error or ForeignKeyBroken)("foreign keys broken after the copy although the checks passed: " + "; ".join(broken))
+            counts.append(f'count(*) filter (where {present} and p{k}."{pairs[0][1]}" is null)')
+        if keys:
+            out.append((keys, f"select {', '.join(counts)} from {schema.SCHEMA}.{name} as c {' '.join(joins)}"))
+    return out
 
 
 class ForeignKeyBroken(Exception):

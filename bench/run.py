@@ -322,6 +322,13 @@ def targets(results: list[dict], scale: dict, small: dict) -> list[str]:
     return lines
 
 
+def margin(*bounds: float) -> str:
+    if max(bounds) > 1.5:
+        return ("Where that is above 1.5x, no checks, however cheap, can meet the target with the keys in place "
+                "(the floor adds them after the copy, which a load that readers keep reading cannot).")
+    return "What is left below 1.5x is all that the checks may cost."
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
@@ -474,7 +481,8 @@ def main() -> None:
             "",
             f"Without any check of its own, the same load (imports, COPY into the keyed tables, foreign keys) is already "
             f"{statistics.median(small_bound['ratio']):.2f}x of the bulk-load floor at {small_rows:,} observations and "
-            f"{statistics.median(scale_bound['ratio']):.2f}x at {rows:,}: what is left of the 1.5x target is all the checks may cost.",
+            f"{statistics.median(scale_bound['ratio']):.2f}x at {rows:,}. "
+            + margin(statistics.median(small_bound["ratio"]), statistics.median(scale_bound["ratio"])),
             "",
             f"Scaled load throughput: dwh {total_rows / statistics.median(scale['A']):,.0f} rows/s, "
             f"{total_rows / statistics.median(scale['B']):,.0f} rows/s for the bulk-load floor ({total_rows:,} rows in all tables): dwh reaches "

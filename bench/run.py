@@ -405,51 +405,38 @@ def main() -> None:
         real_latency = query_latency(loaded)
 
         # 3. scale
-        scaled = work / "scaled"
-        rows = scale_dataset(args.rows, scaled)
-        scaled_floor = floor_scripts(server, work, scaled)["bulk"]
-        total_rows = sum(1 for name in schema.LOAD_ORDER for _ in open(scaled / f"{name}.csv", encoding="utf-8")) - len(schema.LOAD_ORDER)
-
         def migrated(which):
             url = server.create()
             run([*DWH, "migrate", "--database-url", url], dwh_env())
             return url
 
-        scale = compare(
-            f"scaled load, {rows:,} observations (A: dwh load into a migrated database; B: bulk-load floor)", args.scale_rounds,
-            lambda which: migrated(which) if which == "A" else server.create(),
-            lambda url: run([*DWH, "load", "--data", str(scaled), "--database-url", url], dwh_env()),
-            lambda url: run(psql(server, url, scaled_floor)),
-        )
-        results.append(scale)
-        bound = bound_command(work, scaled)
-        scale_bound = compare(
-            f"scaled load, {rows:,} observations, the part no check can remove (A: imports, COPY into the keyed tables, "
-            "foreign-key scans, none of dwh's checks; B: bulk-load floor)", args.scale_rounds,
-            lambda which: migrated(which) if which == "A" else server.create(),
-            lambda url: run([url if arg == "URL" else arg for arg in bound]),
-            lambda url: run(psql(server, url, scaled_floor)),
-        )
-        results.append(scale_bound)
-        small = work / "scaled-small"
-        small_rows = scale_dataset(args.small_rows, small)
-        small_floor = floor_scripts(server, work, small)["bulk"]
-        small_result = compare(
-            f"scaled load, {small_rows:,} observations (A: dwh load into a migrated database; B: bulk-load floor)", args.scale_rounds,
-            lambda which: migrated(which) if which == "A" else server.create(),
-            lambda url: run([*DWH, "load", "--data", str(small), "--database-url", url], dwh_env()),
-            lambda url: run(psql(server, url, small_floor)),
-        )
-        results.append(small_result)
-        small_bound_command = bound_command(work, small)
-        small_bound = compare(
-            f"scaled load, {small_rows:,} observations, the part no check can remove (A: imports, COPY into the keyed tables, "
-            "foreign-key scans, none of dwh's checks; B: bulk-load floor)", args.scale_rounds,
-            lambda which: migrated(which) if which == "A" else server.create(),
-            lambda url: run([url if arg == "URL" else arg for arg in small_bound_command]),
-            lambda url: run(psql(server, url, small_floor)),
-        )
-        results.append(small_bound)
+        def scaled_loads(target_rows: int, folder: Path) -> tuple[int, dict, dict]:
+            """dwh load of a scaled dataset, and the part of it no check can remove, each against the bulk-load floor."""
+            count = scale_dataset(target_rows, folder)
+            floor = floor_scripts(server, work, folder)["bulk"]
+            bound = bound_command(work, folder)
+            loads = [
+                (" (A: dwh load into a migrated database; B: bulk-load floor)",
+                 lambda url: run([*DWH, "load", "--data", str(folder), "--database-url", url], dwh_env())),
+                (", the part no check can remove (A: imports, COPY into the keyed tables, foreign-key scans, none of "
+                 "dwh's checks; B: bulk-load floor)", lambda url: run([url if arg == "URL" else arg for arg in bound])),
+            ]
+            measured = [
+                compare(
+                    f"scaled load, {count:,} observations{what}", args.scale_rounds,
+                    lambda which: migrated(which) if which == "A" else server.create(),
+                    load,
+                    lambda url: run(psql(server, url, floor)),
+                )
+                for what, load in loads
+            ]
+            results.extend(measured)
+            return count, *measured
+
+        scaled = work / "scaled"
+        rows, scale, scale_bound = scaled_loads(args.rows, scaled)
+        total_rows = sum(1 for name in schema.LOAD_ORDER for _ in open(scaled / f"{name}.csv", encoding="utf-8")) - len(schema.LOAD_ORDER)
+        small_rows, small_result, small_bound = scaled_loads(args.small_rows, work / "scaled-small")
         scaled_db = migrated("A")
         run([*DWH, "load", "--data", str(scaled), "--database-url", scaled_db], dwh_env())
         scaled_latency = query_latency(scaled_db, repeat=5)

@@ -213,9 +213,10 @@ def foreign_keys_checked_at_the_end(conn: sa.Connection, on_broken: type[Excepti
     PostgreSQL checks a foreign key with a trigger per inserted row, which made COPY into the
     fact tables several times slower than COPY itself. Where the login may (a superuser, or one
     granted SET on the parameter), the load's transaction sets session_replication_role to replica
-    for the copy, as ``pg_restore --disable-triggers`` does, and then checks each foreign key with
-    one anti-join, as ALTER TABLE ... VALIDATE CONSTRAINT would. The checks of loader.dataset have
-    found any such row before (with its file:line:column); this is the database's own word on it.
+    for the copy, as ``pg_restore --disable-triggers`` does, and then checks every foreign key
+    set-based (one scan per table, foreign_key_queries), as ALTER TABLE ... VALIDATE CONSTRAINT
+    would. The checks of loader.dataset have found any such row before (with its file:line:column);
+    this is the database's own word on it.
     Primary keys, UNIQUE, CHECK and NOT NULL are enforced by the server as always.
     """
     savepoint = conn.begin_nested()

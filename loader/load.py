@@ -246,10 +246,10 @@ def check_foreign_keys(conn: sa.Connection, error: type[Exception] | None = None
 
 
 def foreign_key_queries() -> list[tuple[list[str], str]]:
-    """Per loaded table with foreign keys: their names, and a ``select`` of how many rows each leaves without a match.
+    """Per loaded table with foreign keys: the keys' names, and one ``select`` of each key's orphan count.
 
     One scan of the table for all its keys: a left join to each referred table (its key is unique,
-    so no row is repeated) and a count of the rows each leaves without a match.
+    so no row is repeated), counting per key the rows that found no match.
     """
     out = []
     for name in schema.LOAD_ORDER:

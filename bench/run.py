@@ -212,6 +212,7 @@ with psycopg.connect(url) as conn:
     with conn.cursor() as cursor:
         for file_name, copy_sql in plan["copies"]:
             with open(folder + "/" + file_name, "rb") as handle, cursor.copy(copy_sql) as copy:
+                handle.readline()  # the header: dwh's COPY statement takes records only
                 while chunk := handle.read(1 << 20):
                     copy.write(chunk)
     conn.execute("set local session_replication_role = origin")
@@ -222,12 +223,9 @@ with psycopg.connect(url) as conn:
 
 def bound_command(work: Path, data: Path) -> list[str]:
     from loader.dataset import SPECS
-    from loader.load import foreign_key_queries
+    from loader.load import copy_sql, foreign_key_queries
 
-    copies = [
-        (SPECS[n].file_name, f"COPY {schema.SCHEMA}.{n} ({', '.join(SPECS[n].header)}) FROM STDIN WITH (FORMAT csv, HEADER true)")
-        for n in schema.LOAD_ORDER
-    ]
+    copies = [(SPECS[name].file_name, copy_sql(name)) for name in schema.LOAD_ORDER]  # the load's own COPY
     plan = work / f"bound-{data.name}.json"
     plan.write_text(json.dumps({"copies": copies, "foreign_keys": [sql for _, sql in foreign_key_queries()]}))
     script = work / "bound.py"

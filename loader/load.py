@@ -73,12 +73,12 @@ def load(conn: sa.Connection, dataset: Dataset, *, force: bool = False) -> LoadR
     """Load a checked ``dataset`` on ``conn`` (inside the caller's transaction): the records it
     checked, not the files again."""
 
-    def replace() -> tuple[dict[str, int], str]:
+    def replace() -> tuple[dict[str, int], str, str]:  # row counts, data hash, route
         with foreign_keys_checked_at_the_end(conn):
             delete_data(conn)
             with conn.connection.driver_connection.cursor() as cursor:
                 for name in schema.LOAD_ORDER:
-                    with cursor.copy(_copy_sql(name)) as copy:
+                    with cursor.copy(copy_sql(name)) as copy:
                         for chunk in _batches(_record_lines(dataset.tables[name].records)):
                             copy.write(chunk)
         return {name: len(dataset.tables[name].records) for name in schema.LOAD_ORDER}, dataset.data_hash, "checked in Python"
@@ -98,7 +98,7 @@ def load_folder(conn: sa.Connection, folder: Path, *, force: bool = False) -> Lo
     nothing is, copies those bytes. Nothing is committed unless every check passed.
     """
 
-    def replace() -> tuple[dict[str, int], str]:
+    def replace() -> tuple[dict[str, int], str, str]:  # row counts, data hash, route
         snapshot = Snapshot(folder)
         try:
             streamed = conn.begin_nested()
@@ -139,7 +139,7 @@ def _streamed_copy(conn: sa.Connection, snapshot: Snapshot) -> tuple[dict[str, i
                 for name in schema.LOAD_ORDER:
                     spec = SPECS[name]
                     stream = snapshot.stream(spec.file_name, spec)
-                    with cursor.copy(_copy_sql(name)) as copy:
+                    with cursor.copy(copy_sql(name)) as copy:
                         for chunk in stream.chunks():
                             copy.write(chunk)
                     digests[spec.file_name] = stream.digest
@@ -206,8 +206,12 @@ def _load(conn: sa.Connection, folder: Path, force: bool, replace) -> LoadResult
     return LoadResult("loaded", route, counts, before, after)
 
 
+class ForeignKeyBroken(Exception):
+    """A foreign key that the checks should have caught (a defect of the loader): exit 1, nothing committed."""
+
+
 @contextlib.contextmanager
-def foreign_keys_checked_at_the_end(conn: sa.Connection, on_broken: type[Exception] | None = None):
+def foreign_keys_checked_at_the_end(conn: sa.Connection, on_broken: type[Exception] = ForeignKeyBroken):
     """Bulk-load without a trigger per row and foreign key, then check every foreign key set-based.
 
     PostgreSQL checks a foreign key with a trigger per inserted row, which made COPY into the
@@ -232,17 +236,17 @@ def foreign_keys_checked_at_the_end(conn: sa.Connection, on_broken: type[Excepti
     yield
     if bulk:
         conn.exec_driver_sql("SET LOCAL session_replication_role = origin")
-        check_foreign_keys(conn, on_broken or ForeignKeyBroken)
+        check_foreign_keys(conn, on_broken)
 
 
-def check_foreign_keys(conn: sa.Connection, error: type[Exception] | None = None) -> None:
+def check_foreign_keys(conn: sa.Connection, error: type[Exception] = ForeignKeyBroken) -> None:
     """Raise if a row of a loaded table has no row its foreign key refers to."""
     broken = []
     for keys, sql in foreign_key_queries():
         orphans = conn.exec_driver_sql(sql).one()
         broken += [f"{key}: {n} rows" for key, n in zip(keys, orphans) if n]
     if broken:
-        raise (error or ForeignKeyBroken)("foreign keys broken after the copy although the checks passed: " + "; ".join(broken))
+        raise error("foreign keys broken after the copy although the checks passed: " + "; ".join(broken))
 
 
 def foreign_key_queries() -> list[tuple[list[str], str]]:
@@ -267,16 +271,13 @@ def foreign_key_queries() -> list[tuple[list[str], str]]:
     return out
 
 
-class ForeignKeyBroken(Exception):
-    """A foreign key that the checks should have caught (a defect of the loader): exit 1, nothing committed."""
-
-
 def delete_data(conn: sa.Connection) -> None:
     for name in reversed(schema.LOAD_ORDER):
         conn.execute(schema.metadata.tables[f"{schema.SCHEMA}.{name}"].delete())
 
 
-def _copy_sql(name: str) -> str:
+def copy_sql(name: str) -> str:
+    """The COPY statement a load streams ``name``'s records into (no header; bench/run.py uses it too)."""
     columns = ", ".join(f'"{c}"' for c in SPECS[name].header)
     return f"COPY {schema.SCHEMA}.{name} ({columns}) FROM STDIN WITH (FORMAT csv)"
 
@@ -314,7 +315,7 @@ class _Copier(threading.Thread):
                         raise _Stopped
                     name, text = item
                     assert name == expected, (name, expected)  # read_dataset reads in load order
-                    with cursor.copy(_copy_sql(name)) as copy:
+                    with cursor.copy(copy_sql(name)) as copy:
                         for chunk in _batches(_text_lines(text)):
                             if self._stopping.is_set():
                                 raise _Stopped

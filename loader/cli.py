@@ -7,6 +7,7 @@ contract.md: 0 done, 2 bad input or arguments, 3 database unreachable or not as 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import sys
 from pathlib import Path
@@ -218,10 +219,13 @@ def cmd_grant_reader(args) -> int:
         if not sys.stdin.isatty():
             raise InputError("no password: give --password-env VAR, or run in a terminal to be asked")
         password = getpass.getpass(f"password for {args.name}: ")
+    warnings: list[str] = []
     with db.open_engine(args.database_url) as engine, db.begin(engine) as conn:
-        created = roles.create_reader_login(conn, args.name, password)
+        created = roles.create_reader_login(conn, args.name, password, warnings)
         role = roles.current_reader_role(conn)
     print(f"{'created' if created else 'updated'} login {args.name} in role {role} (read-only)")
+    for warning in warnings:
+        _warn(warning)
     return 0
 
 
@@ -229,36 +233,46 @@ def cmd_serve(args) -> int:
     import asyncio
     import os
 
-    from loader import db, report, roles, settings
-    from loader.serve import READER_LOGIN, forward_tcp, new_password, socket_path
+    from loader import db, report, roles, serve, settings
 
     if settings.database_url(args.database_url):
         raise InputError("dwh serve serves the embedded server; with --database-url or DATABASE_URL connect to that server directly")
-    password = os.environ.get(args.password_env) if args.password_env else new_password()
+    password = os.environ.get(args.password_env) if args.password_env else serve.new_password()
     if not password:
         raise InputError(f"environment variable {args.password_env} is not set or empty (expected the reader login's password)")
-    with db.open_engine(None) as engine:
-        with db.begin(engine) as conn:
-            report.catalog(conn)  # says "run dwh load" when nothing is loaded
-            # A failing statement is logged with its text, and this one holds the password.
-            conn.exec_driver_sql("set local log_min_error_statement = panic")
-            roles.create_reader_login(conn, READER_LOGIN, password)
-        database = engine.url.database
-        target = socket_path(engine.url.render_as_string(hide_password=False))
+    with db.open_engine(None) as engine, serve.only_serve(settings.dwh_home()) as note_port:
+        # Bound before the reader login is touched: a port in use leaves everything as it was.
+        with contextlib.closing(serve.listen(args.port)) as listener:
+            warnings: list[str] = []
+            with db.begin(engine) as conn:
+                report.catalog(conn)  # says "run dwh load" when nothing is loaded
+                cap = serve.connection_cap(conn)
+                # A failing statement is logged with its text, and this one holds the password.
+                conn.exec_driver_sql("set local log_min_error_statement = panic")
+                roles.create_reader_login(conn, serve.READER_LOGIN, password, warnings)
+            database = engine.url.database
+            forwarder = serve.Forwarder(serve.socket_path(engine.url.render_as_string(hide_password=False)), serve.READER_LOGIN, database, cap, _warn)
+            for warning in warnings:
+                _warn(warning)
 
-        def ready(port: int) -> None:
-            print(
-                f"serving database {database} of {settings.describe_target(None)} on 127.0.0.1:{port} "
-                "(Ctrl-C or SIGTERM stops it)"
-            )
-            print(f"  host 127.0.0.1, port {port}, database {database}, user {READER_LOGIN}, password {password}, SSL off")
-            print(f'  psql "postgresql://{READER_LOGIN}@127.0.0.1:{port}/{database}" (asks for the password)')
-            print(f"  the login may read the report views and the dwh tables of database {database}, nothing else")
-            sys.stdout.flush()
+            def ready(port: int) -> None:
+                note_port(port)
+                print(
+                    f"serving database {database} of {settings.describe_target(None)} on 127.0.0.1:{port} "
+                    "(Ctrl-C or SIGTERM stops it)"
+                )
+                print(f"  host 127.0.0.1, port {port}, database {database}, user {serve.READER_LOGIN}, password {password}, SSL off")
+                print(f'  psql "postgresql://{serve.READER_LOGIN}@127.0.0.1:{port}/{database}" (asks for the password)')
+                print(f"  the login may read the report views and the dwh tables of database {database}, nothing else")
+                sys.stdout.flush()
 
-        asyncio.run(forward_tcp(target, args.port, ready, READER_LOGIN, database))
+            asyncio.run(serve.forward_tcp(listener, forwarder, ready))
     print("stopped")
     return 0
+
+
+def _warn(message: str) -> None:
+    print(f"dwh: warning: {message}", file=sys.stderr, flush=True)
 
 
 def cmd_export(args) -> int:

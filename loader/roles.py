@@ -34,6 +34,27 @@ _LOGIN = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 #: Functions that create large objects; EXECUTE on them is granted to PUBLIC by PostgreSQL.
 LARGE_OBJECT_CREATORS = ("lo_create(oid)", "lo_creat(integer)", "lo_from_bytea(oid, bytea)")
 
+#: Sessions one reader login may hold at once. BI tools keep a small pool (Superset 5, Metabase up
+#: to 15 but few on a warehouse this small); the cap keeps logins from taking the server's slots.
+READER_CONNECTION_LIMIT = 10
+
+#: Session settings of every reader login, which PostgreSQL applies at each login. Settings of a
+#: role are not inherited by its members, so they are set on the logins, not on the reader role.
+#: A reader may change a user setting in its own session (statement_timeout, the idle timeout):
+#: those guard against runaway queries and a forgotten open transaction, which would hold up a
+#: load's DDL (it waits DWH_LOCK_TIMEOUT, 60 s by default, longer than either). The superuser
+#: settings cannot be changed by the reader: temp_file_limit bounds the disk one session may fill
+#: (sorts, hashes and WITH HOLD cursors spill there), so the sessions of one login hold at most
+#: READER_CONNECTION_LIMIT times it (640 MB); the log settings keep a reader's failing statements, whose
+#: text and quoted values the reader chooses and which may be up to 1 GB long, out of the server log.
+READER_SETTINGS = {
+    "statement_timeout": "30s",
+    "idle_in_transaction_session_timeout": "30s",
+    "temp_file_limit": "64MB",
+    "log_min_messages": "fatal",
+    "log_min_error_statement": "panic",
+}
+
 
 def reader_role(database: str) -> str:
     """The reader role of ``database``: ``dwh_reader_<database>``.
@@ -173,8 +194,11 @@ def check_login_name(name: str) -> None:
         raise InputError(f"login name {name!r} is reserved (expected a new name, e.g. metabase)")
 
 
-def create_reader_login(conn: sa.Connection, name: str, password: str) -> bool:
-    """Make ``name`` a login of this database's reader role; True when it was created.
+def create_reader_login(conn: sa.Connection, name: str, password: str, warnings: list[str] | None = None) -> bool:
+    """Make ``name`` a login of this database's reader role, with the limits of a reader; True when it was created.
+
+    A limit the connected role may not set is left out and said in ``warnings`` (see
+    :func:`limit_login`).
 
     An existing login is repaired: its password is set and it is put (back) in the role, as long
     as it can do nothing a reader may not (no superuser or other powers, owns nothing, no
@@ -203,12 +227,47 @@ def create_reader_login(conn: sa.Connection, name: str, password: str) -> bool:
         )
     quoted, quoted_role = _quote(conn, name), _quote(conn, role)
     quoted_password = _literal(conn, password)
+    limit = f"connection limit {READER_CONNECTION_LIMIT}"
     if existing is not None:
-        conn.exec_driver_sql(f"alter role {quoted} with login password {quoted_password}")
+        conn.exec_driver_sql(f"alter role {quoted} with login password {quoted_password} {limit}")
     else:
-        conn.exec_driver_sql(f"create role {quoted} with login password {quoted_password}")
+        conn.exec_driver_sql(f"create role {quoted} with login password {quoted_password} {limit}")
     conn.exec_driver_sql(f"grant {quoted_role} to {quoted}")
+    missing = limit_login(conn, name)
+    if warnings is not None:
+        warnings.extend(missing)
     return existing is None
+
+
+def limit_login(conn: sa.Connection, name: str) -> list[str]:
+    """Give the login ``name`` the session settings of a reader (READER_SETTINGS); a warning per one left out.
+
+    temp_file_limit and the log settings are superuser settings: only a superuser, or a role
+    granted SET on the parameter (PostgreSQL 15 and newer), may attach them to a role. A loader
+    login on a managed server is often neither; the login then works without that limit, and
+    the warning says who can add it, rather than refusing a login the user needs.
+    """
+    quoted = _quote(conn, name)
+    warnings = []
+    for setting, value in READER_SETTINGS.items():
+        savepoint = conn.begin_nested()  # a refused setting must not abort the caller's transaction
+        try:
+            conn.exec_driver_sql(f"alter role {quoted} set {setting} = {_literal(conn, value)}")
+        except sa.exc.ProgrammingError as exc:
+            if getattr(exc.orig, "sqlstate", None) != "42501":  # insufficient_privilege
+                raise
+            savepoint.rollback()
+            warnings.append(
+                f"login {name} has no {setting} = {value}: {current_login(conn)} may not set it; "
+                f"ask a superuser to run ALTER ROLE {quoted} SET {setting} = {_literal(conn, value)}"
+            )
+        else:
+            savepoint.commit()
+    return warnings
+
+
+def current_login(conn: sa.Connection) -> str:
+    return conn.execute(sa.text("select current_user")).scalar_one()
 
 
 def _only_reads(conn: sa.Connection, name: str) -> bool:

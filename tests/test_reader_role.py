@@ -296,3 +296,47 @@ def test_grant_reader_before_the_schema_is_current_is_exit_3(empty_db, monkeypat
     monkeypatch.setenv("DWH_TEST_PW", PASSWORD)
     assert main(["grant-reader", "metabase", "--password-env", "DWH_TEST_PW", "--database-url", empty_db]) == 3
     assert capsys.readouterr().err == "dwh: error: the warehouse is not at the current schema: run `dwh load` or `dwh migrate` first\n"
+
+
+# ------------------------------------------------------------------ limits of a login
+
+
+def test_a_reader_login_is_limited_in_disk_time_and_sessions(warehouse, logins, monkeypatch, capsys):
+    """Issue 20: the reader filled the disk (temp_file_limit was -1) and could hold sessions and locks without end."""
+    name = logins.new_name()
+    logins.grant(warehouse, name, monkeypatch, capsys)
+    with psycopg.connect(_as(warehouse, name), autocommit=True) as conn:
+        settings = conn.execute(
+            "select current_setting('temp_file_limit'), current_setting('statement_timeout'),"
+            " current_setting('idle_in_transaction_session_timeout'), current_setting('log_min_messages'),"
+            " current_setting('log_min_error_statement')"
+        ).fetchone()
+        assert settings == ("64MB", "30s", "30s", "fatal", "panic")
+        for setting in ("temp_file_limit = -1", "log_min_messages = error", "log_min_error_statement = error"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(f"set {setting}")
+        assert conn.execute("select rolconnlimit from pg_roles where rolname = current_user").fetchone() == (10,)
+
+
+def test_without_superuser_rights_the_superuser_limits_are_a_warning(databases, empty_db, logins):
+    """On a managed server the loader's login is often no superuser: the login is made with the limits it may set."""
+    login, manager = logins.new_name("bi"), logins.new_name("mgr")  # dropped in this order
+    with psycopg.connect(databases.admin_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("create role {} login createrole password {}").format(sql.Identifier(manager), sql.Literal(PASSWORD)))
+    engine = db.make_engine(_as(empty_db, manager))
+    try:
+        with db.begin(engine) as conn:
+            conn.exec_driver_sql(f"create role {login} login")
+            warnings = roles.limit_login(conn, login)
+            conn.execute(sa.text("select 1"))  # the transaction survived the refused settings
+    finally:
+        engine.dispose()
+    assert warnings == [
+        f"login {login} has no {setting} = {value}: {manager} may not set it; ask a superuser to run ALTER ROLE {login} SET {setting} = '{value}'"
+        for setting, value in (("temp_file_limit", "64MB"), ("log_min_messages", "fatal"), ("log_min_error_statement", "panic"))
+    ]
+    with psycopg.connect(databases.admin_url) as admin:
+        config = admin.execute(
+            "select s.setconfig from pg_db_role_setting s join pg_roles r on r.oid = s.setrole where r.rolname = %s", (login,)
+        ).fetchone()[0]
+    assert sorted(config) == ["idle_in_transaction_session_timeout=30s", "statement_timeout=30s"]

@@ -442,7 +442,9 @@ def ensure_database(admin_url: str, database: str) -> None:
         with psycopg.connect(admin_url, autocommit=True) as conn:
             exists = conn.execute("select 1 from pg_database where datname = %s", (database,)).fetchone()
             if not exists:
-                with contextlib.suppress(psycopg.errors.DuplicateDatabase):  # a concurrent command won
+                # A concurrent command won the race: PostgreSQL says so with DuplicateDatabase, or,
+                # when both inserted into pg_database at once, with UniqueViolation on its name index.
+                with contextlib.suppress(psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation):
                     conn.execute(sql.SQL("create database {}").format(sql.Identifier(database)))
     except psycopg.OperationalError as exc:
         reason = (str(exc).strip().splitlines() or ["no message"])[0]

@@ -80,13 +80,16 @@ def downgrade(connection: sa.Connection, revision: str) -> None:
 
 @contextlib.contextmanager
 def show_warnings(connection: sa.Connection) -> Iterator[None]:
-    """Print the migrations' RAISE WARNING lines on stderr: what the user must know (e.g. that
-    readers can still create large objects, or that a reader role was kept for its logins)."""
+    """Print what the migrations say on stderr: every RAISE WARNING and RAISE NOTICE of their
+    PL/pgSQL (e.g. that readers can still create large objects, which login was put in or taken
+    out of a reader role, that a reader role was kept for its logins). PostgreSQL's own notices
+    ("... does not exist, skipping") are not the user's business and stay quiet."""
     raw = connection.connection.driver_connection
 
     def show(diagnostic) -> None:
-        if diagnostic.severity_nonlocalized == "WARNING":
-            print(f"dwh: warning: {diagnostic.message_primary}", file=sys.stderr, flush=True)
+        severity = diagnostic.severity_nonlocalized
+        if severity == "WARNING" or (severity == "NOTICE" and diagnostic.source_function == "exec_stmt_raise"):
+            print(f"dwh: {severity.lower()}: {diagnostic.message_primary}", file=sys.stderr, flush=True)
 
     raw.add_notice_handler(show)
     try:

@@ -4,10 +4,14 @@
 that migration, data and views share one transaction. An Engine there works too (pytest-alembic's
 fixtures pass one): the migrations then run in a transaction of their own on it. The `alembic`
 command line gets its URL from loader.settings, starting the embedded server when no DATABASE_URL
-is set. `alembic upgrade head --sql` (offline mode) prints the DDL for review without a database.
+is set, and its logging from alembic.ini (so it says which migrations it ran); whichever way the
+migrations run, their warnings and notices reach stderr (loader.migrate.show_warnings).
+`alembic upgrade head --sql` (offline mode) prints the DDL for review without a database.
 """
 
 from __future__ import annotations
+
+import logging.config
 
 import sqlalchemy as sa
 from alembic import context
@@ -16,6 +20,11 @@ from loader import schema
 
 config = context.config
 target_metadata = schema.metadata
+
+if config.config_file_name is not None:
+    # The alembic command line: alembic.ini's loggers print "Running upgrade 0004 -> 0005" and the
+    # like. dwh and the tests build their Config without a file and keep their own logging.
+    logging.config.fileConfig(config.config_file_name, disable_existing_loggers=False)
 
 
 def include_object(obj, name, type_, reflected, compare_to):
@@ -41,6 +50,14 @@ def run_with(connection: sa.Connection) -> None:
         context.run_migrations()
 
 
+def run_showing_warnings(connection: sa.Connection) -> None:
+    # dwh hands over its connection inside its own show_warnings; any other caller gets it here.
+    from loader.migrate import show_warnings
+
+    with show_warnings(connection):
+        run_with(connection)
+
+
 def run_migrations_online() -> None:
     given = config.attributes.get("connection")
     if isinstance(given, sa.Connection):
@@ -48,14 +65,14 @@ def run_migrations_online() -> None:
         return
     if isinstance(given, sa.Engine):
         with given.begin() as conn:
-            run_with(conn)
+            run_showing_warnings(conn)
         return
     if given is not None:
         raise TypeError(f"config.attributes['connection'] must be a SQLAlchemy Connection or Engine, not {type(given).__name__}")
     from loader.db import begin, open_engine
 
     with open_engine() as engine, begin(engine) as conn:
-        run_with(conn)
+        run_showing_warnings(conn)
 
 
 def run_migrations_offline() -> None:

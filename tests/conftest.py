@@ -8,6 +8,7 @@ of the session's own. Every database made here is dropped at the end.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -45,9 +46,23 @@ def server_url():
 
 
 class Databases:
+    """The databases a session makes, and the roles they bring: all dropped at the end, and checked gone.
+
+    Roles belong to the server, not to a database, so they outlive the databases they were for:
+    each warehouse database's reader role, the logins tests put in it, and the shared role
+    ``dwh_reader`` that migration 0002 creates (and 0004 keeps, for other warehouses on the
+    server). The session drops ``dwh_reader`` only when it was not there before the session and no
+    database the session did not make still uses it (other test runs may share the server).
+    """
+
     def __init__(self, admin_url: str):
         self.admin_url = admin_url
         self.made: list[str] = []
+        self.legacy_was_there = self._role_exists(LEGACY_ROLE)
+
+    def _role_exists(self, name: str) -> bool:
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            return conn.execute("select 1 from pg_roles where rolname = %s", (name,)).fetchone() is not None
 
     def create(self, template: str | None = None) -> str:
         name = f"dwh_test_{uuid.uuid4().hex[:12]}"
@@ -59,27 +74,54 @@ class Databases:
         self.made.append(name)
         return url_with_database(self.admin_url, name)
 
-    def drop_all(self) -> None:
+    def drop_all(self) -> list[str]:
+        """Drop everything the session made; what is still there afterwards (empty when all went)."""
         from loader.roles import reader_role
 
+        readers = [reader_role(name) for name in self.made]
         with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            # Logins still in one of our reader roles: tests made them (the roles are the session's).
+            logins = [
+                r for (r,) in conn.execute(
+                    "select distinct r.rolname from pg_auth_members m join pg_roles r on r.oid = m.member "
+                    "join pg_roles g on g.oid = m.roleid where g.rolname = any(%s) and r.rolcanlogin and not r.rolsuper",
+                    (readers,),
+                )
+            ]
             for name in self.made:
                 conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
-            # Each warehouse database has a reader role of its own, and roles outlive databases.
-            for name in self.made:
-                try:
-                    conn.execute(sql.SQL("drop role if exists {}").format(sql.Identifier(reader_role(name))))
-                except psycopg.Error:
-                    pass  # still used by a database this session did not make; not ours to force
+            for role in logins + readers:
+                with contextlib.suppress(psycopg.errors.DependentObjectsStillExist):
+                    conn.execute(sql.SQL("drop role if exists {}").format(sql.Identifier(role)))  # what is left is reported below
+            if not self.legacy_was_there:
+                # Still granted something by a database of another session: theirs now, not ours.
+                with contextlib.suppress(psycopg.errors.DependentObjectsStillExist):
+                    conn.execute(sql.SQL("drop role if exists {}").format(sql.Identifier(LEGACY_ROLE)))
+            left = [r for (r,) in conn.execute("select datname from pg_database where datname = any(%s)", (self.made,))]
+            left += [r for (r,) in conn.execute("select rolname from pg_roles where rolname = any(%s)", (readers + logins,))]
+            if not self.legacy_was_there and not self._legacy_used_elsewhere(conn):
+                left += [r for (r,) in conn.execute("select rolname from pg_roles where rolname = %s", (LEGACY_ROLE,))]
+        return left
+
+    @staticmethod
+    def _legacy_used_elsewhere(conn) -> bool:
+        # Another session's database may hold grants to it, which PostgreSQL records as shared dependencies.
+        return conn.execute(
+            "select exists (select from pg_shdepend where refclassid = 'pg_authid'::regclass and refobjid = to_regrole(%s))",
+            (LEGACY_ROLE,),
+        ).fetchone()[0]
+
+
+LEGACY_ROLE = "dwh_reader"
 
 
 @pytest.fixture(scope="session")
 def databases(server_url):
     made = Databases(server_url)
-    try:
-        yield made
-    finally:
-        made.drop_all()
+    yield made
+    left = made.drop_all()
+    if left:  # fails the session (an error in the last test's teardown) rather than let them pile up
+        pytest.fail(f"the test session left these databases or roles on the server: {', '.join(sorted(left))}")
 
 
 @pytest.fixture

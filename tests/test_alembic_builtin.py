@@ -10,12 +10,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import psycopg
 import pytest
 import sqlalchemy as sa
 from alembic import command
+from psycopg import sql as psql
 from pytest_alembic.tests import (  # noqa: F401  (collected by pytest from here)
     test_model_definitions_match_ddl,
     test_single_head_revision,
@@ -23,7 +25,7 @@ from pytest_alembic.tests import (  # noqa: F401  (collected by pytest from here
     test_upgrade,
 )
 
-from loader import db, migrate, schema
+from loader import db, migrate, roles, schema
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -96,3 +98,34 @@ def test_env_accepts_an_engine_as_well_as_a_connection(empty_db):
             assert migrate.current_revision(conn) == migrate.head_revision()
     finally:
         engine.dispose()
+
+
+def _alembic(url: str, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "DATABASE_URL": url}
+    return subprocess.run([sys.executable, "-m", "alembic", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_the_alembic_command_line_says_what_it_ran_and_what_the_migrations_say(databases, empty_db):
+    """alembic.ini's logging names each migration; the migrations' notices and warnings reach stderr
+    as under `dwh migrate`: here, a login of the shared role of 0002 carried into the new role (it
+    read this warehouse at 0002), and the role kept for it on the way back down."""
+    login = f"legacy_{uuid.uuid4().hex[:10]}"
+    database = sa.engine.make_url(empty_db).database
+    role = roles.reader_role(database)
+    up = _alembic(empty_db, "upgrade", "0002")
+    assert up.returncode == 0, up.stderr
+    assert "Running upgrade  -> 0001" in up.stderr and "Running upgrade 0001 -> 0002" in up.stderr
+    with psycopg.connect(databases.admin_url, autocommit=True) as admin:
+        admin.execute(psql.SQL("create role {} login in role dwh_reader").format(psql.Identifier(login)))
+    try:
+        up = _alembic(empty_db, "upgrade", "head")
+        assert up.returncode == 0, up.stderr
+        assert "Running upgrade 0003 -> 0004" in up.stderr
+        assert f"dwh: notice: login {login} (in dwh_reader) is now in {role}" in up.stderr.splitlines()
+        down = _alembic(empty_db, "downgrade", "0002")
+        assert down.returncode == 0, down.stderr
+        assert "Running downgrade 0004 -> 0003" in down.stderr
+        assert f"dwh: warning: kept role {role} for its logins ({login}): they read through dwh_reader until the next upgrade" in down.stderr.splitlines()
+    finally:
+        with psycopg.connect(databases.admin_url, autocommit=True) as admin:
+            admin.execute(psql.SQL("drop role if exists {}").format(psql.Identifier(login)))

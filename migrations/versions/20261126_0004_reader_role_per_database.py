@@ -12,8 +12,13 @@ create them to PUBLIC. Only a superuser can take that away (the functions belong
 superuser; a database owner's REVOKE only warns). Run as a superuser, this migration revokes it in
 this database; run as the owner, it warns that readers can still create large objects.
 
-No login is left without rights: the logins of ``dwh_reader`` are put in the new role (they could
-read this warehouse before; REVOKE the new role from any that should not). ``dwh_reader`` loses its
+No login is left without rights: a login of ``dwh_reader`` that could read this warehouse before
+(it existed before this migration's transaction, and the login may connect to it) is put in the new
+role, and a notice says so (REVOKE the new role from any that should not). A warehouse created in
+the same transaction (a first `dwh load` runs 0001 to head at once) was never readable by anyone,
+so no login is carried into it: membership of ``dwh_reader`` does not carry into another database.
+(Before this was written, 0004 carried every login of ``dwh_reader`` into brand-new warehouses too;
+migration 0006 takes those memberships back.) ``dwh_reader`` loses its
 rights here but is not dropped (other warehouses on the server may still be at 0002). On
 downgrade the new role keeps its logins and is dropped only when it has none; it becomes a member
 of ``dwh_reader`` so that its logins read at 0002 as before, and gets its rights back on upgrade.
@@ -53,7 +58,28 @@ def upgrade() -> None:
         DECLARE
             reader name := {_ROLE_NAME};
             login record;
+            carried name[];
+            current_xact bigint := pg_current_xact_id()::text::bigint;
+            created bigint := (SELECT xmin::text::bigint FROM pg_class WHERE oid = to_regclass('alembic_version'));
+            new_here boolean;
         BEGIN
+            -- Was the warehouse created in this very transaction? The xmin of Alembic's version
+            -- table's catalogue row is the 32-bit id of the transaction (or subtransaction) that
+            -- ran the first migration (nothing updates that row: the migrations grant nothing on
+            -- it, VACUUM writes it in place); put the epoch of ours in front of it and ask whether
+            -- it is still in progress, which only ours can be.
+            created := (current_xact >> 32 << 32) + created;
+            IF created > current_xact THEN
+                created := created - 4294967296;
+            END IF;
+            new_here := created >= 0 AND pg_xact_status(created::text::xid8) IS NOT DISTINCT FROM 'in progress';
+            -- Who could read it before: asked now, before CONNECT is taken from PUBLIC below.
+            IF to_regrole('dwh_reader') IS NOT NULL AND NOT new_here THEN
+                SELECT array_agg(r.rolname ORDER BY r.rolname) INTO carried
+                FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.member
+                WHERE m.roleid = 'dwh_reader'::regrole AND r.rolcanlogin AND NOT r.rolsuper
+                  AND has_database_privilege(r.oid, current_database(), 'CONNECT');
+            END IF;
             IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = reader) THEN
                 EXECUTE format('CREATE ROLE %I NOLOGIN', reader);
             ELSIF EXISTS (SELECT FROM pg_roles WHERE rolname = reader
@@ -79,10 +105,7 @@ def upgrade() -> None:
                 IF EXISTS (SELECT FROM pg_auth_members WHERE roleid = 'dwh_reader'::regrole AND member = reader::regrole) THEN
                     EXECUTE format('REVOKE dwh_reader FROM %I', reader);
                 END IF;
-                FOR login IN
-                    SELECT r.rolname FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.member
-                    WHERE m.roleid = 'dwh_reader'::regrole AND r.rolcanlogin AND NOT r.rolsuper
-                LOOP
+                FOR login IN SELECT unnest(coalesce(carried, '{{}}')) AS rolname LOOP
                     EXECUTE format('GRANT %I TO %I', reader, login.rolname);
                     RAISE NOTICE 'login % (in dwh_reader) is now in %', login.rolname, reader;
                 END LOOP;

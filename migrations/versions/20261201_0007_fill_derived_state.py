@@ -1,0 +1,200 @@
+"""Fill what migrations 0003 and 0005 added from the data already loaded, so no view is wrong until the next load.
+
+0003 added dwh.dimension and dwh.source_table_dimension, 0005 dwh.trajectory_end_range, all empty;
+`dwh load` fills them from the curated CSVs. A warehouse upgraded with data in place (say from 0002)
+kept its facts but showed, until the next load, no totals in report.cijfers, every tidy
+``is_totaal`` false (a BI user who leaves out the totals then counts every figure two or three
+times) and an empty report.onzekere_cellen. This migration brings them up to date from what is
+loaded, where they are empty and the facts are there:
+
+- dwh.dimension: the eight dimensions, a frozen copy of data/dimension.csv (catalogue text that
+  does not depend on the figures).
+- dwh.source_table_dimension: derived from the loaded facts. A printed table breaks down by a
+  dimension when its figures hold more than one member of it (a table that does not break down by
+  a dimension holds one member, _T or the one year it is about); for the shipped data this is
+  exactly data/source_table_dimension.csv, and tests/test_upgrades.py compares every report view
+  after this upgrade with a fresh load.
+- dwh.trajectory_end_range: the range of every uncertain cell comes from the placement search
+  (`dwh placements --write`), which SQL cannot repeat. The 73 ranges of the shipped data are frozen
+  here and written only when dwh.trajectory_end holds exactly the shipped figures (an MD5 over its
+  rows); for any other data the migration warns that report.onzekere_cellen stays empty until
+  `dwh placements --write` and `dwh load`.
+
+A database without loaded facts (a new one, or one migrated without a load) gets nothing: the next
+load fills everything. Downgrade leaves the rows; the tables' own migrations drop them.
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-12-01 12:30:00
+"""
+
+from alembic import op
+
+revision = "0007"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+#: MD5 over dwh.trajectory_end as the shipped data holds it (the expression in upgrade()).
+_SHIPPED_TRAJECTORY_END = "ce60c6650a39eb197ad62f81759cda2e"
+
+
+def upgrade() -> None:
+    op.execute(
+        """
+        INSERT INTO dwh.dimension (dimension_id, label, description)
+        SELECT * FROM (VALUES
+        ('year', 'jaar', 'Calendar year; the fact table says which year it is (start, end, doorstroom, payment, first year counted)'),
+        ('measure', 'maatregel', 'Social economy measure: collectief maatwerk (CMW) or lokale diensteneconomie (LDE)'),
+        ('province', 'provincie', 'Province of residence (or Brussels or outside Brussels/Flanders)'),
+        ('age_band', 'leeftijd', 'Age band of the worker'),
+        ('esf_project', 'esf_project', 'ESF project of call 432'),
+        ('fund', 'fonds', 'Fund that paid: ESF or VCF'),
+        ('trajectory_phase', 'fase', 'How a trajectory ended: Voltooid or Stopgezet'),
+        ('sustain_threshold', 'duurzaamheid', 'Threshold of sustained doorstroom (all doorstroom, 3, 6 or 12 months); nested, so never added up')
+        ) AS d (dimension_id, label, description)
+        WHERE EXISTS (SELECT FROM dwh.source_table) AND NOT EXISTS (SELECT FROM dwh.dimension)
+        """
+    )
+    op.execute(
+        """
+        INSERT INTO dwh.source_table_dimension (table_id, dimension_id)
+        SELECT b.table_id, b.dimension_id FROM (
+        SELECT table_id, 'year' FROM dwh.doorstroom GROUP BY table_id HAVING count(DISTINCT year_id) > 1
+        UNION ALL SELECT table_id, 'measure' FROM dwh.doorstroom GROUP BY table_id HAVING count(DISTINCT measure_id) > 1
+        UNION ALL SELECT table_id, 'province' FROM dwh.doorstroom GROUP BY table_id HAVING count(DISTINCT province_id) > 1
+        UNION ALL SELECT table_id, 'age_band' FROM dwh.doorstroom GROUP BY table_id HAVING count(DISTINCT age_band_id) > 1
+        UNION ALL SELECT table_id, 'year' FROM dwh.trajectory_start GROUP BY table_id HAVING count(DISTINCT start_year_id) > 1
+        UNION ALL SELECT table_id, 'province' FROM dwh.trajectory_start GROUP BY table_id HAVING count(DISTINCT province_id) > 1
+        UNION ALL SELECT table_id, 'age_band' FROM dwh.trajectory_start GROUP BY table_id HAVING count(DISTINCT age_band_id) > 1
+        UNION ALL SELECT table_id, 'esf_project' FROM dwh.trajectory_start GROUP BY table_id HAVING count(DISTINCT esf_project_id) > 1
+        UNION ALL SELECT table_id, 'year' FROM dwh.trajectory_end GROUP BY table_id HAVING count(DISTINCT end_year_id) > 1
+        UNION ALL SELECT table_id, 'measure' FROM dwh.trajectory_end GROUP BY table_id HAVING count(DISTINCT measure_id) > 1
+        UNION ALL SELECT table_id, 'trajectory_phase' FROM dwh.trajectory_end GROUP BY table_id HAVING count(DISTINCT phase_id) > 1
+        UNION ALL SELECT table_id, 'province' FROM dwh.trajectory_end GROUP BY table_id HAVING count(DISTINCT province_id) > 1
+        UNION ALL SELECT table_id, 'age_band' FROM dwh.trajectory_end GROUP BY table_id HAVING count(DISTINCT age_band_id) > 1
+        UNION ALL SELECT table_id, 'esf_project' FROM dwh.trajectory_end GROUP BY table_id HAVING count(DISTINCT esf_project_id) > 1
+        UNION ALL SELECT table_id, 'year' FROM dwh.doorstroom_after_evaluation GROUP BY table_id HAVING count(DISTINCT doorstroom_year_id) > 1
+        UNION ALL SELECT table_id, 'measure' FROM dwh.doorstroom_after_evaluation GROUP BY table_id HAVING count(DISTINCT measure_id) > 1
+        UNION ALL SELECT table_id, 'province' FROM dwh.doorstroom_after_evaluation GROUP BY table_id HAVING count(DISTINCT province_id) > 1
+        UNION ALL SELECT table_id, 'age_band' FROM dwh.doorstroom_after_evaluation GROUP BY table_id HAVING count(DISTINCT age_band_id) > 1
+        UNION ALL SELECT table_id, 'esf_project' FROM dwh.doorstroom_after_evaluation GROUP BY table_id HAVING count(DISTINCT esf_project_id) > 1
+        UNION ALL SELECT table_id, 'esf_project' FROM dwh.payment GROUP BY table_id HAVING count(DISTINCT esf_project_id) > 1
+        UNION ALL SELECT table_id, 'fund' FROM dwh.payment GROUP BY table_id HAVING count(DISTINCT fund_id) > 1
+        UNION ALL SELECT table_id, 'year' FROM dwh.payment GROUP BY table_id HAVING count(DISTINCT payment_year_id) > 1
+        UNION ALL SELECT table_id, 'year' FROM dwh.screening GROUP BY table_id HAVING count(DISTINCT year_id) > 1
+        UNION ALL SELECT table_id, 'measure' FROM dwh.screening GROUP BY table_id HAVING count(DISTINCT measure_id) > 1
+        UNION ALL SELECT table_id, 'province' FROM dwh.screening GROUP BY table_id HAVING count(DISTINCT province_id) > 1
+        UNION ALL SELECT table_id, 'age_band' FROM dwh.screening GROUP BY table_id HAVING count(DISTINCT age_band_id) > 1
+        UNION ALL SELECT table_id, 'year' FROM dwh.sustained_doorstroom GROUP BY table_id HAVING count(DISTINCT doorstroom_year_id) > 1
+        UNION ALL SELECT table_id, 'measure' FROM dwh.sustained_doorstroom GROUP BY table_id HAVING count(DISTINCT measure_id) > 1
+        UNION ALL SELECT table_id, 'sustain_threshold' FROM dwh.sustained_doorstroom GROUP BY table_id HAVING count(DISTINCT threshold_id) > 1
+        UNION ALL SELECT table_id, 'year' FROM dwh.sec_nec_sec GROUP BY table_id HAVING count(DISTINCT since_year_id) > 1
+        UNION ALL SELECT table_id, 'measure' FROM dwh.sec_nec_sec GROUP BY table_id HAVING count(DISTINCT measure_id) > 1
+        ) AS b (table_id, dimension_id)
+        WHERE NOT EXISTS (SELECT FROM dwh.source_table_dimension)
+          AND EXISTS (SELECT FROM dwh.dimension d WHERE d.dimension_id = b.dimension_id)
+        """
+    )
+    op.execute(
+        f"""
+        DO $$
+        DECLARE
+            loaded text := (
+                SELECT md5(string_agg(concat_ws(',', table_id, end_year_id, measure_id, phase_id, province_id,
+                                                age_band_id, esf_project_id, value, status_id), E'\\n'
+                                      ORDER BY concat_ws(',', table_id, end_year_id, measure_id, phase_id, province_id,
+                                                         age_band_id, esf_project_id, value, status_id) COLLATE "C"))
+                FROM dwh.trajectory_end);
+        BEGIN
+            IF loaded IS NULL OR EXISTS (SELECT FROM dwh.trajectory_end_range) THEN
+                RETURN;  -- nothing loaded, or the ranges are there
+            END IF;
+            IF loaded <> '{_SHIPPED_TRAJECTORY_END}' THEN
+                RAISE WARNING 'report.onzekere_cellen stays empty until the next load: dwh.trajectory_end does not hold the '
+                    'shipped figures, whose uncertain cells this migration knows; run dwh placements --write, then dwh load';
+                RETURN;
+            END IF;
+            INSERT INTO dwh.trajectory_end_range (table_id, end_year_id, measure_id, phase_id, province_id, age_band_id, esf_project_id, minimum, maximum, placements, placements_as_chosen)
+            VALUES
+        ('T2c_project', '2021', 'CMW', 'STOPGEZET', '_T', '_T', '7738', 0, 1, 21691, 9796),
+        ('T2c_project', '2021', 'LDE', 'STOPGEZET', '_T', '_T', '7738', 0, 1, 21691, 12123),
+        ('T2c_project', '2022', 'CMW', 'STOPGEZET', '_T', '_T', '7738', 0, 1, 21691, 2960),
+        ('T2c_project', '2022', 'LDE', 'STOPGEZET', '_T', '_T', '7738', 0, 1, 21691, 13074),
+        ('T2c_project', '2023', 'CMW', 'STOPGEZET', '_T', '_T', '7738', 0, 1, 21691, 16645),
+        ('T2c_project', '2023', 'LDE', 'STOPGEZET', '_T', '_T', '7738', 0, 1, 21691, 5296),
+        ('T2c_project', '2021', 'CMW', 'VOLTOOID', '_T', '_T', '7874', 0, 1, 3, 1),
+        ('T2c_project', '2021', 'LDE', 'VOLTOOID', '_T', '_T', '7874', 0, 1, 3, 1),
+        ('T2c_project', '2023', 'CMW', 'VOLTOOID', '_T', '_T', '7874', 0, 1, 3, 2),
+        ('T2c_project', '2023', 'LDE', 'VOLTOOID', '_T', '_T', '7874', 0, 1, 3, 2),
+        ('T2c_project', '2021', 'CMW', 'STOPGEZET', '_T', '_T', '7874', 0, 7, 21691, 21547),
+        ('T2c_project', '2021', 'LDE', 'STOPGEZET', '_T', '_T', '7874', 1, 7, 21691, 21547),
+        ('T2c_project', '2022', 'CMW', 'STOPGEZET', '_T', '_T', '7874', 0, 1, 21691, 14214),
+        ('T2c_project', '2022', 'LDE', 'STOPGEZET', '_T', '_T', '7874', 0, 1, 21691, 14581),
+        ('T2c_project', '2023', 'CMW', 'STOPGEZET', '_T', '_T', '7874', 0, 1, 21691, 11274),
+        ('T2c_project', '2023', 'LDE', 'STOPGEZET', '_T', '_T', '7874', 0, 1, 21691, 10763),
+        ('T2c_project', '2023', 'CMW', 'VOLTOOID', '_T', '_T', '7875', 0, 1, 3, 2),
+        ('T2c_project', '2023', 'LDE', 'VOLTOOID', '_T', '_T', '7875', 0, 1, 3, 2),
+        ('T2c_project', '2021', 'CMW', 'STOPGEZET', '_T', '_T', '7875', 0, 1, 21691, 17579),
+        ('T2c_project', '2021', 'LDE', 'STOPGEZET', '_T', '_T', '7875', 0, 4, 21691, 10767),
+        ('T2c_project', '2022', 'CMW', 'STOPGEZET', '_T', '_T', '7875', 0, 2, 21691, 21071),
+        ('T2c_project', '2022', 'LDE', 'STOPGEZET', '_T', '_T', '7875', 0, 4, 21691, 7677),
+        ('T2c_project', '2023', 'CMW', 'STOPGEZET', '_T', '_T', '7875', 0, 4, 21691, 15812),
+        ('T2c_project', '2023', 'LDE', 'STOPGEZET', '_T', '_T', '7875', 0, 2, 21691, 13182),
+        ('T2c_project', '2021', 'CMW', 'STOPGEZET', '_T', '_T', '7876', 0, 2, 21691, 20625),
+        ('T2c_project', '2021', 'LDE', 'STOPGEZET', '_T', '_T', '7876', 0, 3, 21691, 18251),
+        ('T2c_project', '2022', 'LDE', 'STOPGEZET', '_T', '_T', '7876', 0, 4, 21691, 17203),
+        ('T2c_project', '2023', 'CMW', 'STOPGEZET', '_T', '_T', '7876', 0, 4, 21691, 19466),
+        ('T2c_project', '2023', 'LDE', 'STOPGEZET', '_T', '_T', '7876', 0, 4, 21691, 19420),
+        ('T2c_project', '2021', 'LDE', 'VOLTOOID', '_T', '_T', '7877', 0, 4, 3, 1),
+        ('T2c_project', '2022', 'LDE', 'VOLTOOID', '_T', '_T', '7877', 0, 4, 3, 1),
+        ('T2c_project', '2021', 'CMW', 'STOPGEZET', '_T', '_T', '7877', 0, 6, 21691, 7456),
+        ('T2c_project', '2021', 'LDE', 'STOPGEZET', '_T', '_T', '7877', 0, 6, 21691, 4060),
+        ('T2c_project', '2022', 'LDE', 'STOPGEZET', '_T', '_T', '7877', 0, 6, 21691, 8555),
+        ('T2c_project', '2023', 'CMW', 'STOPGEZET', '_T', '_T', '7877', 0, 3, 21691, 19409),
+        ('T2c_project', '2023', 'LDE', 'STOPGEZET', '_T', '_T', '7877', 0, 3, 21691, 19351),
+        ('T2c_project', '2021', 'CMW', 'VOLTOOID', '_T', '_T', '7878', 0, 5, 3, 1),
+        ('T2c_project', '2021', 'LDE', 'VOLTOOID', '_T', '_T', '7878', 0, 2, 3, 1),
+        ('T2c_project', '2022', 'LDE', 'VOLTOOID', '_T', '_T', '7878', 1, 5, 3, 1),
+        ('T2c_project', '2023', 'CMW', 'VOLTOOID', '_T', '_T', '7878', 0, 2, 3, 1),
+        ('T2c_project', '2023', 'LDE', 'VOLTOOID', '_T', '_T', '7878', 0, 1, 3, 1),
+        ('T2c_project', '2021', 'CMW', 'VOLTOOID', '_T', '_T', '7880', 0, 3, 3, 1),
+        ('T2c_project', '2021', 'LDE', 'VOLTOOID', '_T', '_T', '7880', 0, 3, 3, 1),
+        ('T2c_project', '2021', 'CMW', 'STOPGEZET', '_T', '_T', '7881', 0, 1, 21691, 14928),
+        ('T2c_project', '2021', 'LDE', 'STOPGEZET', '_T', '_T', '7881', 0, 1, 21691, 16805),
+        ('T2c_project', '2022', 'CMW', 'STOPGEZET', '_T', '_T', '7881', 0, 1, 21691, 20459),
+        ('T2c_project', '2022', 'LDE', 'STOPGEZET', '_T', '_T', '7881', 0, 1, 21691, 17507),
+        ('T2c_project', '2023', 'CMW', 'STOPGEZET', '_T', '_T', '7881', 0, 1, 21691, 19451),
+        ('T2c_project', '2023', 'LDE', 'STOPGEZET', '_T', '_T', '7881', 0, 1, 21691, 2386),
+        ('T2c_project', '2021', 'CMW', 'STOPGEZET', '_T', '_T', '7882', 0, 2, 21691, 7204),
+        ('T2c_project', '2021', 'LDE', 'STOPGEZET', '_T', '_T', '7882', 0, 2, 21691, 4467),
+        ('T2c_project', '2022', 'CMW', 'STOPGEZET', '_T', '_T', '7882', 0, 2, 21691, 19947),
+        ('T2c_project', '2022', 'LDE', 'STOPGEZET', '_T', '_T', '7882', 0, 2, 21691, 9514),
+        ('T2c_project', '2023', 'CMW', 'STOPGEZET', '_T', '_T', '7882', 0, 2, 21691, 1877),
+        ('T2c_project', '2023', 'LDE', 'STOPGEZET', '_T', '_T', '7882', 0, 1, 21691, 8891),
+        ('T2c_project', '2021', 'CMW', 'VOLTOOID', '_T', '_T', '7883', 0, 3, 3, 1),
+        ('T2c_project', '2023', 'CMW', 'VOLTOOID', '_T', '_T', '7883', 0, 3, 3, 1),
+        ('T2c_project', '2021', 'CMW', 'STOPGEZET', '_T', '_T', '7883', 0, 1, 21691, 7459),
+        ('T2c_project', '2021', 'LDE', 'STOPGEZET', '_T', '_T', '7883', 0, 1, 21691, 13297),
+        ('T2c_project', '2022', 'CMW', 'STOPGEZET', '_T', '_T', '7883', 0, 1, 21691, 15494),
+        ('T2c_project', '2022', 'LDE', 'STOPGEZET', '_T', '_T', '7883', 0, 1, 21691, 13042),
+        ('T2c_project', '2023', 'CMW', 'STOPGEZET', '_T', '_T', '7883', 0, 1, 21691, 12713),
+        ('T2c_project', '2023', 'LDE', 'STOPGEZET', '_T', '_T', '7883', 0, 1, 21691, 9327),
+        ('T2c_project', '2021', 'CMW', 'STOPGEZET', '_T', '_T', '7887', 0, 2, 21691, 7300),
+        ('T2c_project', '2021', 'LDE', 'STOPGEZET', '_T', '_T', '7887', 0, 2, 21691, 6754),
+        ('T2c_project', '2022', 'CMW', 'STOPGEZET', '_T', '_T', '7887', 0, 2, 21691, 16042),
+        ('T2c_project', '2022', 'LDE', 'STOPGEZET', '_T', '_T', '7887', 0, 2, 21691, 12500),
+        ('T2c_project', '2023', 'CMW', 'STOPGEZET', '_T', '_T', '7887', 0, 1, 21691, 9002),
+        ('T2c_project', '2023', 'LDE', 'STOPGEZET', '_T', '_T', '7887', 0, 1, 21691, 12315),
+        ('T2c_project', '2022', 'CMW', 'STOPGEZET', '_T', '_T', '7889', 0, 1, 21691, 17123),
+        ('T2c_project', '2022', 'LDE', 'STOPGEZET', '_T', '_T', '7889', 0, 3, 21691, 15059),
+        ('T2c_project', '2023', 'CMW', 'STOPGEZET', '_T', '_T', '7889', 0, 3, 21691, 7044),
+        ('T2c_project', '2023', 'LDE', 'STOPGEZET', '_T', '_T', '7889', 0, 2, 21691, 7044);
+        END
+        $$
+        """
+    )
+
+
+def downgrade() -> None:
+    pass

@@ -1,0 +1,128 @@
+"""Upgrades with logins and data in place: who may read afterwards, and what the views say."""
+
+from __future__ import annotations
+
+import uuid
+
+import psycopg
+import pytest
+import sqlalchemy as sa
+from psycopg import sql
+
+from loader import db, migrate, roles
+from loader.cli import main
+from loader.load import migrate_schema
+
+PASSWORD = "s3cret"
+
+
+def _database(url: str) -> str:
+    return sa.engine.make_url(url).database
+
+
+def _as(url: str, user: str) -> str:
+    return sa.engine.make_url(url).set(username=user, password=PASSWORD).render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def legacy_login(databases, loaded_db):
+    """A login of the server-wide role of 0002, as an earlier `dwh grant-reader` made it (loaded_db's
+    migrations made the role)."""
+    name = f"legacy_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(databases.admin_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("create role {} login password {} in role dwh_reader").format(sql.Identifier(name), sql.Literal(PASSWORD)))
+    yield name
+    with psycopg.connect(databases.admin_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("drop role if exists {}").format(sql.Identifier(name)))
+
+
+def _member(url: str, login: str) -> bool:
+    with psycopg.connect(url) as conn:
+        return conn.execute(
+            "select exists (select from pg_auth_members m where m.roleid = to_regrole(%s) and m.member = to_regrole(%s))",
+            (roles.reader_role(_database(url)), login),
+        ).fetchone()[0]
+
+
+def _refused(url: str, login: str) -> str:
+    with pytest.raises(psycopg.OperationalError) as refused:
+        psycopg.connect(_as(url, login)).close()
+    return str(refused.value)
+
+
+def test_a_login_of_the_old_shared_role_cannot_read_a_warehouse_created_later(empty_db, legacy_login, capsys):
+    assert main(["load", "--database-url", empty_db]) == 0
+    assert "is now in" not in capsys.readouterr().err
+    assert not _member(empty_db, legacy_login)
+    assert f'permission denied for database "{_database(empty_db)}"' in _refused(empty_db, legacy_login)
+
+
+def test_migration_0006_takes_back_what_the_old_0004_gave_a_brand_new_warehouse(empty_db, legacy_login, capsys):
+    reader = roles.reader_role(_database(empty_db))
+    engine = db.make_engine(empty_db)
+    try:
+        with db.begin(engine) as conn:
+            migrate_schema(conn, "0005")
+            # What 0004 did before it was corrected: in the transaction that created the warehouse.
+            conn.exec_driver_sql(f'grant "{reader}" to "{legacy_login}"')
+    finally:
+        engine.dispose()
+    assert _member(empty_db, legacy_login)
+    assert main(["migrate", "--database-url", empty_db]) == 0
+    err = capsys.readouterr().err
+    assert (
+        f"dwh: notice: login {legacy_login} is no longer in {reader}: migration 0004 put it there only because it is in "
+        f"dwh_reader, when this warehouse was created, so it never could read it; if it should, run: GRANT {reader} TO {legacy_login}"
+    ) in err.splitlines()
+    assert not _member(empty_db, legacy_login)
+    assert f'permission denied for database "{_database(empty_db)}"' in _refused(empty_db, legacy_login)
+
+
+def test_a_login_that_read_the_warehouse_at_0002_keeps_reading_after_0004_and_0006(empty_db, legacy_login, capsys):
+    engine = db.make_engine(empty_db)
+    try:
+        with db.begin(engine) as conn:
+            migrate.upgrade(conn, "0002")
+    finally:
+        engine.dispose()
+    assert main(["load", "--database-url", empty_db]) == 0
+    err = capsys.readouterr().err
+    assert f"dwh: notice: login {legacy_login} (in dwh_reader) is now in {roles.reader_role(_database(empty_db))}" in err.splitlines()
+    assert "is no longer in" not in err
+    with psycopg.connect(_as(empty_db, legacy_login)) as conn:
+        assert conn.execute('select "CMW" from report.t1_totaal').fetchone() == (1010,)  # T1 of the document
+
+
+# ------------------------------------------------------------------ data in place
+
+
+def _report_views(url: str) -> dict[str, list[tuple]]:
+    """Every report view's rows, in a stable order."""
+    with psycopg.connect(url) as conn:
+        names = [r[0] for r in conn.execute("select table_name from information_schema.views where table_schema = 'report' order by 1")]
+        return {
+            name: sorted(conn.execute(sql.SQL("select * from report.{}").format(sql.Identifier(name))).fetchall(), key=repr)
+            for name in names
+        }
+
+
+def test_an_upgrade_from_0002_with_data_in_place_gives_the_views_of_a_fresh_load(empty_db, loaded_db, capsys):
+    engine = db.make_engine(empty_db)
+    try:
+        assert main(["load", "--database-url", empty_db]) == 0
+        with db.begin(engine) as conn:
+            migrate.downgrade(conn, "0002")  # the facts stay; the tables of 0003 and 0005 go
+            assert conn.execute(sa.text("select count(*) from dwh.trajectory_end")).scalar_one() > 0
+    finally:
+        engine.dispose()
+    capsys.readouterr()
+    assert main(["migrate", "--database-url", empty_db]) == 0
+    assert "warning" not in capsys.readouterr().err
+    upgraded, fresh = _report_views(empty_db), _report_views(loaded_db)
+    assert upgraded.keys() == fresh.keys()
+    for name in fresh:
+        assert upgraded[name] == fresh[name], name
+    with psycopg.connect(empty_db) as conn:
+        # What the issue saw go wrong: no totals, no uncertain cells (document: 35 ambiguous figures of T2c_project).
+        assert conn.execute("select count(*) from report.cijfers where is_totaal").fetchone()[0] > 0
+        assert conn.execute("select count(*) from report.onzekere_cellen").fetchone()[0] > 0

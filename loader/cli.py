@@ -67,17 +67,19 @@ def cmd_load(args) -> int:
 
     folder = _data_dir(args)
     target = settings.describe_target(args.database_url)
-    if args.source:
+    source = Path(args.source) if args.source else None
+    if source is not None:
         from loader import provenance
 
-        provenance.check(_read(args), Path(args.source))
+        provenance.read_source(source)  # an unreadable extraction is said before anything starts
     with load_outcome() as outcome:  # what the user is told when the server dies mid-way
         with settings.resolved_url(args.database_url) as url:
-            digest = None if args.force else record_if_unchanged(url, folder)
+            # With --source the load checks provenance on the bytes it reads, so it always reads them.
+            digest = None if args.force or source is not None else record_if_unchanged(url, folder)
             if digest is not None:
                 outcome.committed(None)
             else:
-                outcome.committed(_full_load(url, folder, args.force))
+                outcome.committed(_full_load(url, folder, args.force, source))
     result = outcome.result
     if result is None:
         print(f"unchanged: {target} already holds this data ({digest[:12]}); nothing done (--force reloads)")
@@ -92,7 +94,7 @@ def cmd_load(args) -> int:
     return 0
 
 
-def _full_load(url: str, folder: Path, force: bool):
+def _full_load(url: str, folder: Path, force: bool, source: Path | None = None):
     from loader import db
     from loader.load import commit, load_folder, note_failure
 
@@ -101,7 +103,7 @@ def _full_load(url: str, folder: Path, force: bool):
         try:
             with db.connect(engine) as conn:
                 transaction = conn.begin()
-                result = load_folder(conn, folder, force=force)
+                result = load_folder(conn, folder, force=force, source=source)
                 commit(transaction)
                 return result
         except Exception as exc:

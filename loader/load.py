@@ -86,7 +86,7 @@ def load(conn: sa.Connection, dataset: Dataset, *, force: bool = False) -> LoadR
     return _load(conn, dataset.folder, force, replace)
 
 
-def load_folder(conn: sa.Connection, folder: Path, *, force: bool = False) -> LoadResult:
+def load_folder(conn: sa.Connection, folder: Path, *, force: bool = False, source: Path | None = None) -> LoadResult:
     """Check the dataset in ``folder`` and load it on ``conn`` (inside the caller's transaction).
 
     Each file is read once, into a private snapshot (loader.snapshot). The usual route streams
@@ -95,7 +95,9 @@ def load_folder(conn: sa.Connection, folder: Path, *, force: bool = False) -> Lo
     the database enforcing its own constraints. When any of that fails, or a file is not in the
     shape that route reads exactly as loader.dataset does, the streamed rows are rolled back and
     loader.dataset checks the snapshot's bytes: it says what is wrong (file:line:column), or, if
-    nothing is, copies those bytes. Nothing is committed unless every check passed.
+    nothing is, copies those bytes. With a ``source`` (the text extraction), provenance is checked
+    on the snapshot too, so it speaks of the very bytes committed. Nothing is committed unless
+    every check passed.
     """
 
     def replace() -> tuple[dict[str, int], str, str]:  # row counts, data hash, route
@@ -108,14 +110,24 @@ def load_folder(conn: sa.Connection, folder: Path, *, force: bool = False) -> Lo
                 streamed.rollback()
             else:
                 streamed.commit()
+                _check_provenance(snapshot, source)
                 return (*result, "streamed")
             snapshot.complete(SPECS[name].file_name for name in schema.LOAD_ORDER)
             with foreign_keys_checked_at_the_end(conn):
-                return (*_checked_copy(conn, folder, snapshot), "checked in Python")
+                result = _checked_copy(conn, folder, snapshot)
+            _check_provenance(snapshot, source)
+            return (*result, "checked in Python")
         finally:
             snapshot.close()
 
     return _load(conn, folder, force, replace)
+
+
+def _check_provenance(snapshot: Snapshot, source: Path | None) -> None:
+    if source is not None:
+        from loader import provenance
+
+        provenance.check_snapshot(snapshot, source)
 
 
 class _Fallback(Exception):

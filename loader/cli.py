@@ -53,8 +53,8 @@ def cmd_placements(args) -> int:
     if wrong:  # ranges relative to a choice the document rules out would mislead: write nothing
         raise InputError(f"the curated figures of {', '.join(wrong)} are not a placement that fits the document (see data/CURATION.md)")
     if args.write:
-        (folder / placements.RANGE_FILE).write_text(placements.render_csv(placements.uncertain_cells(results)), encoding="utf-8")
-        print(f"wrote {folder / placements.RANGE_FILE}")
+        written = placements.write_range_file(folder, placements.render_csv(placements.uncertain_cells(results)))
+        print(f"wrote {written}")
     elif (problem := placements.check_range_file(results, folder)) is not None:
         raise InputError(problem)
     return 0

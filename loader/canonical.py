@@ -14,6 +14,8 @@ The canonical shape, per column kind:
   then proves it is exactly a code of its table, whose own file is checked in full);
 * other text: unquoted, or quoted with ``""`` for a quote; never empty when quoted, never with
   leading or trailing whitespace (as ``str.strip`` sees it), never a CR, LF or NUL;
+* text of either kind no longer than its column takes (``longest`` of loader.dataset: what an
+  index can hold, else loader.dataset.TEXT_MAX), counted in characters of the value;
 * a whole number ``-?[0-9]+``, an amount ``-?[0-9]+\\.[0-9]{2}``, a number ``-?[0-9]+(\\.[0-9]+)?``,
   a date ``YYYY-MM-DD``, a boolean ``true``/``false``;
 * any column may be empty (NULL to both; NOT NULL is the database's to enforce).
@@ -34,17 +36,18 @@ from loader import csvfile
 
 CHUNK = 1 << 20  # bytes read at a time: memory stays flat whatever the file's size
 
-_UNQUOTED_TEXT = r'[^\s,"\x00](?:[^,"\r\n\x00]*+(?<!\s))?'  # the look-behind: no trailing whitespace
-_QUOTED_TEXT = r'"(?:[^\s"\x00]|"")(?:(?:[^"\r\n\x00]|"")*+(?<!\s))?"'
+# {rest}: at most that many characters after the first (each "" is one); the look-behind: no trailing whitespace
+_UNQUOTED_TEXT = r'[^\s,"\x00](?:[^,"\r\n\x00]{{0,{rest}}}+(?<!\s))?'
+_QUOTED_TEXT = r'"(?:[^\s"\x00]|"")(?:(?:[^"\r\n\x00]|""){{0,{rest}}}+(?<!\s))?"'
+_TEXT = rf"(?:{_UNQUOTED_TEXT}|{_QUOTED_TEXT})?"
 _KIND = {
-    "text": rf"(?:{_UNQUOTED_TEXT}|{_QUOTED_TEXT})?",
     "integer": r"(?:-?[0-9]++)?",
     "decimal": r"(?:-?[0-9]++\.[0-9]{2})?",
     "number": r"(?:-?[0-9]++(?:\.[0-9]++)?)?",
     "date": r"(?:[0-9]{4}-[0-9]{2}-[0-9]{2})?",
     "boolean": r"(?:true|false)?",
 }
-_CODE = r'[^,"\r\n\x00]*+'
+_CODE = r'[^,"\r\n\x00]{{0,{longest}}}+'
 
 
 class NotCanonical(Exception):
@@ -55,8 +58,17 @@ def lines_pattern(spec) -> re.Pattern:
     """A pattern whose full match is any number of canonical lines (each ending in LF) of ``spec``'s file."""
     if len(spec.columns) < 2:
         raise NotImplementedError(f"{spec.name}: a one-column file has empty lines that are records; teach loader.canonical")
-    fields = [_CODE if c.kind == "text" and c.references else _KIND[c.kind] for c in spec.columns]
+    fields = [_field(c) for c in spec.columns]
     return re.compile("(?:" + ",".join(fields) + "\n)*+")
+
+
+def _field(column) -> str:
+    if column.kind != "text":
+        return _KIND[column.kind]
+    longest = getattr(column, "longest", None)  # None: no bound
+    if column.references:
+        return _CODE.format(longest="" if longest is None else longest)
+    return _TEXT.format(rest="" if longest is None else longest - 1)
 
 
 def open_regular(path) -> BinaryIO:
@@ -119,6 +131,8 @@ class Stream:
             if raw:
                 cut = text.rfind("\n") + 1
                 text, carry = text[:cut], text[cut:]
+                if len(carry) > csvfile.MAX_LINE:  # never held whole: loader.dataset says where it is
+                    raise NotCanonical("a line too long")
             elif text and not text.endswith("\n"):
                 text, carry = text + "\n", ""  # the last line, without a line break
             if header is None:

@@ -54,8 +54,8 @@ def cmd_placements(args) -> int:
     if wrong:  # ranges relative to a choice the document rules out would mislead: write nothing
         raise InputError(f"the curated figures of {', '.join(wrong)} are not a placement that fits the document (see data/CURATION.md)")
     if args.write:
-        (folder / placements.RANGE_FILE).write_text(placements.render_csv(placements.uncertain_cells(results)), encoding="utf-8")
-        print(f"wrote {folder / placements.RANGE_FILE}")
+        written = placements.write_range_file(folder, placements.render_csv(placements.uncertain_cells(results)))
+        print(f"wrote {written}")
     elif (problem := placements.check_range_file(results, folder)) is not None:
         raise InputError(problem)
     return 0
@@ -68,17 +68,19 @@ def cmd_load(args) -> int:
 
     folder = _data_dir(args)
     target = settings.describe_target(args.database_url)
-    if args.source:
+    source = Path(args.source) if args.source else None
+    if source is not None:
         from loader import provenance
 
-        provenance.check(_read(args), Path(args.source))
+        provenance.read_source(source)  # an unreadable extraction is said before anything starts
     with load_outcome() as outcome:  # what the user is told when the server dies mid-way
         with settings.resolved_url(args.database_url) as url:
-            digest = None if args.force else record_if_unchanged(url, folder)
+            # With --source the load checks provenance on the bytes it reads, so it always reads them.
+            digest = None if args.force or source is not None else record_if_unchanged(url, folder)
             if digest is not None:
                 outcome.committed(None)
             else:
-                outcome.committed(_full_load(url, folder, args.force))
+                outcome.committed(_full_load(url, folder, args.force, source))
     result = outcome.result
     if result is None:
         print(f"unchanged: {target} already holds this data ({digest[:12]}); nothing done (--force reloads)")
@@ -93,7 +95,7 @@ def cmd_load(args) -> int:
     return 0
 
 
-def _full_load(url: str, folder: Path, force: bool):
+def _full_load(url: str, folder: Path, force: bool, source: Path | None = None):
     from loader import db
     from loader.load import commit, load_folder, note_failure
 
@@ -102,7 +104,7 @@ def _full_load(url: str, folder: Path, force: bool):
         try:
             with db.connect(engine) as conn:
                 transaction = conn.begin()
-                result = load_folder(conn, folder, force=force)
+                result = load_folder(conn, folder, force=force, source=source)
                 commit(transaction)
                 return result
         except Exception as exc:

@@ -7,14 +7,37 @@ record is reported, never guessed at.
 
 from __future__ import annotations
 
+import codecs
 import errno
+import hashlib
 import os
 import stat
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 BOM = "\ufeff"
+
+CHUNK = 1 << 20  # bytes read at a time: memory stays flat whatever the file's size
+#: Kept in memory up to this size; a larger file's private copy goes to an anonymous temporary file.
+IN_MEMORY = 8 << 20
+#: The longest line read as a record. Far above any curated record (the longest field any column
+#: takes is loader.dataset.TEXT_MAX), and low enough that a line of 100 MB is never held whole.
+MAX_LINE = 1 << 20
+#: How much of a value a message quotes (a value longer than that is cut and its length said).
+QUOTED = 40
+
+
+def quote(value: str, limit: int = QUOTED) -> str:
+    """``repr(value)``, cut to its first ``limit`` characters with its length when it is longer.
+
+    Every message that shows a value goes through this, so that a value of 100 MB is never
+    written to stderr whole.
+    """
+    if len(value) <= limit:
+        return repr(value)
+    return f"{value[:limit]!r}... ({len(value):,} characters)"
 
 #: What a curated file may be instead of a regular file, for the message (never opened for reading).
 _KINDS = {stat.S_IFDIR: "a folder", stat.S_IFIFO: "a named pipe (FIFO)", stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a device", stat.S_IFBLK: "a device"}
@@ -52,6 +75,12 @@ class Record:
     def columns(self) -> list[int]:
         """The 1-based column where each field starts."""
         return split_line(self._text)[1]
+
+    def column(self, i: int) -> int:
+        """The 1-based column where field ``i`` starts (worked out from the values when nothing is quoted)."""
+        if '"' in self._text:
+            return self.columns[i]
+        return sum(len(v) for v in self.values[:i]) + i + 1
 
 
 class CsvSyntaxError(Exception):
@@ -123,10 +152,12 @@ def open_regular(path: Path):
     return os.fdopen(fd, "rb")
 
 
-def read_bytes(path: Path, label: str, problems: list[Problem]) -> bytes | None:
-    """The bytes of a regular file, or None with a problem recorded; never blocks, never quotes them.
+def copy_regular(path: Path, label: str, problems: list[Problem]):
+    """A private copy of a regular file's bytes (a binary file at its start), or None with a problem.
 
-    Read once (open_regular): whatever is hashed, checked and copied comes from these bytes.
+    Read once, a chunk at a time (open_regular: never blocks): whatever is hashed, checked and
+    copied comes from this copy, never from the file again. Small files stay in memory, larger
+    ones go to an anonymous temporary file, so memory stays flat; the caller closes it.
     """
     try:
         handle = open_regular(path)
@@ -142,12 +173,17 @@ def read_bytes(path: Path, label: str, problems: list[Problem]) -> bytes | None:
     except NotRegularFile as exc:
         problems.append(Problem(label, 1, 1, f"is {exc} (expected a regular CSV file)"))
         return None
+    copy = tempfile.SpooledTemporaryFile(max_size=IN_MEMORY)
     with handle:
         try:
-            return handle.read()
+            while chunk := handle.read(CHUNK):
+                copy.write(chunk)
         except OSError as exc:
+            copy.close()
             problems.append(Problem(label, 1, 1, _unreadable(exc)))
             return None
+    copy.seek(0)
+    return copy
 
 
 def _unreadable(exc: OSError) -> str:
@@ -158,32 +194,168 @@ def _unreadable(exc: OSError) -> str:
     return f"cannot be read: {exc.strerror or type(exc).__name__} (expected a readable CSV file)"
 
 
-def decode(raw: bytes, label: str, problems: list[Problem]) -> str | None:
-    """The text of a file's bytes without a leading BOM, or None with a problem (binary, not UTF-8)."""
-    nul = raw.find(b"\x00")
-    if nul >= 0:
-        line, col = _position(raw, nul)
-        problems.append(Problem(label, line, col, "binary data: NUL byte (expected a UTF-8 text CSV file)"))
-        return None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line, col = _position(raw, exc.start)
-        problems.append(Problem(label, line, col, f"invalid UTF-8 byte 0x{raw[exc.start]:02x} (expected UTF-8 text)"))
-        return None
-    return text[1:] if text.startswith(BOM) else text
+@dataclass
+class Scanned:
+    """What one pass over a file's bytes found: its SHA-256, whether it is UTF-8 text, whether it holds any."""
+
+    digest: str
+    text: bool  # UTF-8 without a NUL byte
+    blank: bool  # nothing but whitespace (after a byte order mark)
 
 
-def read_text(path: Path, label: str, problems: list[Problem]) -> str | None:
-    """The file's text, or None with a problem recorded (missing, not a regular file, binary, not UTF-8)."""
-    raw = read_bytes(path, label, problems)
-    return None if raw is None else decode(raw, label, problems)
+#: Byte order marks of the encodings a spreadsheet's "Unicode text" may be saved in, longest first.
+_OTHER_BOMS = ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"), (b"\xff\xfe", "UTF-16"), (b"\xfe\xff", "UTF-16"))
 
 
-def _position(raw: bytes, offset: int) -> tuple[int, int]:
-    line = raw.count(b"\n", 0, offset) + 1
-    line_start = raw.rfind(b"\n", 0, offset) + 1
-    return line, offset - line_start + 1
+def scan(handle, label: str, problems: list[Problem]) -> Scanned:
+    """Hash a file's bytes and check that they are UTF-8 text, a chunk at a time; the handle ends at its start.
+
+    As decode() did on the whole file: a NUL byte anywhere is reported before an invalid UTF-8
+    byte (the first of each, with its line and byte column), and a file in UTF-16 or UTF-32 is
+    named as such.
+    """
+    digest = hashlib.sha256()
+    offset = 0  # of the chunk in the file
+    lines_before, line_start = 0, 0  # newlines before the chunk, offset where the current line starts
+    nul = bad = None  # (line, column, byte) of the first NUL byte / invalid UTF-8 byte
+    tail = b""  # an unfinished UTF-8 sequence at the end of the previous chunk
+    blank = True
+    first = b""
+    while True:
+        chunk = handle.read(CHUNK)
+        digest.update(chunk)
+        if offset == 0:
+            first = chunk[:64]
+
+        def where(at: int) -> tuple[int, int]:  # at: offset in the chunk, may be negative (in the tail)
+            if at < 0:
+                return lines_before + 1, offset + at - line_start + 1
+            before = chunk.rfind(b"\n", 0, at)
+            return lines_before + chunk.count(b"\n", 0, at) + 1, (at - before if before >= 0 else offset + at - line_start + 1)
+
+        if nul is None and (at := chunk.find(b"\x00")) >= 0:
+            nul = where(at)
+        if bad is None and nul is None:
+            data = tail + chunk
+            try:
+                text = data.decode("utf-8")
+                tail = b""
+            except UnicodeDecodeError as exc:
+                if chunk and exc.reason == "unexpected end of data" and exc.end == len(data):
+                    text, tail = data[: exc.start].decode("utf-8"), data[exc.start :]
+                else:
+                    text = ""
+                    bad = (*where(exc.start - len(tail)), data[exc.start])
+            if blank and text:
+                blank = (text[1:] if offset == 0 and text.startswith(BOM) else text).strip() == ""
+        if not chunk:
+            break
+        newlines = chunk.count(b"\n")
+        if newlines:
+            lines_before += newlines
+            line_start = offset + chunk.rfind(b"\n") + 1
+        offset += len(chunk)
+    handle.seek(0)
+    other = next((name for bom, name in _OTHER_BOMS if first.startswith(bom)), None)
+    if other is None and nul is not None and _looks_like_utf16(first):
+        other = "UTF-16"
+    if other is not None:
+        problems.append(Problem(label, 1, 1, f"is {other} text, not UTF-8 (expected a UTF-8 text CSV file: save it as CSV UTF-8)"))
+    elif nul is not None:
+        problems.append(Problem(label, *nul, "binary data: NUL byte (expected a UTF-8 text CSV file)"))
+    elif bad is not None:
+        problems.append(Problem(label, bad[0], bad[1], f"invalid UTF-8 byte 0x{bad[2]:02x} (expected UTF-8 text)"))
+    return Scanned(digest.hexdigest(), other is None and nul is None and bad is None, blank)
+
+
+def _looks_like_utf16(first: bytes) -> bool:
+    """Text of ASCII letters saved as UTF-16 without a byte order mark: every other byte NUL, the others not."""
+    pairs = [first[i : i + 2] for i in range(0, len(first) - 1, 2)]
+    if len(pairs) < 2:
+        return False
+    return all(p[0] == 0 and p[1] != 0 for p in pairs) or all(p[1] == 0 and p[0] != 0 for p in pairs)
+
+
+def stream_lines(handle, label: str, problems: list[Problem], max_line: int = MAX_LINE) -> Iterator[tuple[int, str]]:
+    """lines() over a file's UTF-8 bytes read a chunk at a time (scan() has checked them).
+
+    The same lines as lines(text) of the whole text without its byte order mark: LF or CRLF, and
+    trailing blank lines dropped (blank lines are held, as runs, until a line that is not blank
+    shows they are not trailing). A line longer than ``max_line`` characters is never held whole:
+    it is reported with its start quoted, and skipped, as an empty line is.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    held: list[list] = []  # runs of blank lines that may still turn out to be trailing: [text, count]
+    parts: list[str] = []  # the line read so far, while it is not too long
+    size = 0  # its length in characters
+    start: str | None = None  # the start of a line found too long
+    number = 0
+
+    def add(fragment: str) -> None:
+        nonlocal size, start, parts
+        size += len(fragment)
+        if start is None:
+            if size <= max_line:
+                parts.append(fragment)
+            else:
+                start, parts = ("".join(parts) + fragment)[:QUOTED], []
+
+    def finish() -> Iterator[tuple[int, str]]:
+        nonlocal size, start, parts, number
+        number += 1
+        line, long, length = "".join(parts), start, size
+        parts, size, start = [], 0, None
+        if long is not None:
+            yield from _release(held, number)
+            problems.append(
+                Problem(label, number, 1, f"line of {length:,} characters is too long (expected a record of at most {max_line:,}; it starts {long[:QUOTED]!r}...)")
+            )
+        elif line.strip("\r") == "":
+            if held and held[-1][0] == line:
+                held[-1][1] += 1
+            else:
+                held.append([line, 1])
+        else:
+            yield from _release(held, number)
+            yield number, line[:-1] if line.endswith("\r") else line
+
+    first = True
+    while True:
+        raw = handle.read(CHUNK)
+        text = decoder.decode(raw, final=not raw)
+        if first and text:
+            first = False
+            text = text.removeprefix(BOM)
+        pieces = text.split("\n")
+        last = pieces.pop()
+        if pieces and (parts or size):  # the line that began in the previous chunk ends here
+            add(pieces[0])
+            yield from finish()
+            del pieces[0]
+        for piece in pieces:  # the common case inline: a whole line of this chunk
+            if piece and piece[0] != "\r" and len(piece) <= max_line:
+                number += 1
+                if held:
+                    yield from _release(held, number)
+                yield number, piece[:-1] if piece[-1] == "\r" else piece
+            else:
+                add(piece)
+                yield from finish()
+        add(last)
+        if not raw:  # what follows the last line break is a line too (blank, and dropped, when empty)
+            yield from finish()
+            return
+
+
+def _release(held: list[list], number: int) -> Iterator[tuple[int, str]]:
+    """The blank lines before line ``number``, which are not trailing after all."""
+    count = sum(c for _, c in held)
+    at = number - count
+    for text, c in held:
+        for _ in range(c):
+            yield at, text[:-1] if text.endswith("\r") else text
+            at += 1
+    held.clear()
 
 
 def lines(text: str) -> Iterator[tuple[int, str]]:
@@ -199,9 +371,10 @@ def lines(text: str) -> Iterator[tuple[int, str]]:
         yield number, line[:-1] if line.endswith("\r") else line
 
 
-def records(text: str, label: str, problems: list[Problem]) -> Iterator[Record]:
-    """Yield each record of ``text``; syntax errors are recorded and the record skipped."""
-    for number, line in lines(text):
+def records(text, label: str, problems: list[Problem]) -> Iterator[Record]:
+    """Yield each record of ``text`` (a str, or its numbered lines from stream_lines); syntax errors
+    are recorded and the record skipped."""
+    for number, line in lines(text) if isinstance(text, str) else text:
         if line == "":
             problems.append(Problem(label, number, 1, "empty line (expected a record)"))
             continue

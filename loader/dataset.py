@@ -7,6 +7,7 @@ there are none. The shape of each CSV is the shape of its table in :mod:`loader.
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -15,11 +16,24 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from loader import schema
-from loader.csvfile import Problem, decode, read_bytes, records
+from loader.csvfile import Problem, copy_regular, quote, records, scan, stream_lines
 from loader.errors import InputError
 from loader.fingerprint import combine, file_digest
 
+#: Problems listed; past these they are counted, not kept (memory stays flat on any input).
 MAX_PROBLEMS = 50
+#: Lines handed to ``on_lines`` at a time.
+BATCH = 10_000
+
+#: The longest text a column that no index holds may take: far above any text of the document (a
+#: caption is a few hundred characters), far below what would make a load or a message unwieldy.
+TEXT_MAX = 10_000
+#: What a B-tree index entry may hold: PostgreSQL refuses one over 2704 bytes (8 kB pages), which
+#: a load would otherwise meet as a database error. Kept below that for the entry's other bytes.
+INDEX_ENTRY_BYTES = 2600
+#: The most a whole number's digits can be (bigint's range is 19 digits): longer is too large, or
+#: too small, without asking int() (which refuses numbers over 4300 digits with its own message).
+_MAX_DIGITS = 19
 
 _INTEGER = re.compile(r"-?[0-9]+")
 _DECIMAL = re.compile(r"-?[0-9]+\.[0-9]{2}")
@@ -69,6 +83,8 @@ class ColumnSpec:
     digits: int | None = None  # digits a decimal may have before the point
     rules: tuple[Rule, ...] = ()
     lowest: int | None = None  # the smallest value of the column's type, for the message
+    longest: int | None = None  # text: the most characters a value may have
+    indexed: bool = False  # text: an index holds it (so ``longest`` is what the index can hold)
 
     @property
     def expected(self) -> str:
@@ -174,6 +190,22 @@ def _checks(table: sa.Table) -> dict[str, list[tuple[str, str, str, object]]]:
     return found
 
 
+def _longest(c: sa.Column) -> tuple[int, bool]:
+    """The most characters a text value of ``c`` may have, and whether an index holds the column.
+
+    In an index of n columns each may take INDEX_ENTRY_BYTES / n bytes, at up to 4 bytes a
+    character in UTF-8. Keys, UNIQUE constraints, indexes and foreign keys all count: a foreign
+    key's columns match an indexed key of their table, and may be indexed themselves.
+    """
+    table = c.table
+    groups = [list(k.columns) for k in table.constraints if isinstance(k, (sa.PrimaryKeyConstraint, sa.UniqueConstraint))]
+    groups += [list(i.columns) for i in table.indexes] + [list(fk.columns) for fk in table.foreign_key_constraints]
+    widths = [len(g) for g in groups if any(col is c for col in g)] + ([1] if c.unique else [])
+    if not widths:
+        return TEXT_MAX, False
+    return INDEX_ENTRY_BYTES // (4 * max(widths)), True
+
+
 def _column_spec(c: sa.Column, checks: list) -> ColumnSpec:
     kind = _kind(c)
     lowest, maximum = _integer_range(c)
@@ -194,6 +226,7 @@ def _column_spec(c: sa.Column, checks: list) -> ColumnSpec:
         precision, scale = c.type.precision, c.type.scale or 0
         digits = precision - scale if precision is not None else _NUMERIC_DIGITS
     fk = next(iter(c.foreign_keys), None)
+    longest, indexed = _longest(c) if kind == "text" else (None, False)
     return ColumnSpec(
         name=c.name,
         kind=kind,
@@ -204,6 +237,8 @@ def _column_spec(c: sa.Column, checks: list) -> ColumnSpec:
         digits=digits,
         rules=tuple(rules),
         lowest=lowest,
+        longest=longest,
+        indexed=indexed,
     )
 
 
@@ -246,6 +281,7 @@ class TableData:
     records: list = field(default_factory=list)  # csvfile.Record, in file order
     rows: list[tuple] = field(default_factory=list)  # typed values, same order
     digest: str = "unreadable"  # SHA-256 of the bytes read (fingerprint.file_digest)
+    count: int = 0  # records that passed their checks (records and rows are kept only while nothing is wrong)
 
     def column_index(self, name: str) -> int:
         return self.spec.header.index(name)
@@ -263,11 +299,35 @@ class Dataset:
 
 
 class _Collector:
+    """The problems found: the first MAX_PROBLEMS kept, every one counted (in all and per file)."""
+
     def __init__(self) -> None:
         self.problems: list[Problem] = []
+        self.count = 0
+        self.per_file: dict[str, int] = {}
+
+    def append(self, problem: Problem) -> None:
+        self.count += 1
+        self.per_file[problem.path] = self.per_file.get(problem.path, 0) + 1
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(problem)
+
+    def extend(self, problems) -> None:
+        for problem in problems:
+            self.append(problem)
 
     def add(self, path: str, line: int, column: int, message: str) -> None:
-        self.problems.append(Problem(path, line, column, message))
+        self.append(Problem(path, line, column, message))
+
+    @property
+    def full(self) -> bool:
+        """Whether a new problem would only be counted (its message need not be written)."""
+        return len(self.problems) >= MAX_PROBLEMS
+
+    def tally(self, path: str) -> None:
+        """Count a problem past MAX_PROBLEMS without writing its message."""
+        self.count += 1
+        self.per_file[path] = self.per_file.get(path, 0) + 1
 
 
 def _parse(value: str, spec: ColumnSpec):
@@ -277,28 +337,34 @@ def _parse(value: str, spec: ColumnSpec):
             raise ValueError(f"{spec.name} is empty (expected {spec.expected})")
         return None
     if spec.kind == "text":
+        if len(value) > spec.longest:
+            limit = "what the database can index" if spec.indexed else "the longest text a column takes"
+            raise ValueError(f"{spec.name} {quote(value)} is too long (expected at most {spec.longest:,} characters, {limit})")
         if value != value.strip():
-            raise ValueError(f"{spec.name} {value!r} has leading or trailing spaces (expected the text without them)")
+            raise ValueError(f"{spec.name} {quote(value)} has leading or trailing spaces (expected the text without them)")
         return _ruled(value, value, spec)
     if spec.kind == "integer":
         if not _INTEGER.fullmatch(value):
-            raise ValueError(f"{spec.name} {value!r} is not a whole number (expected {spec.expected})")
+            raise ValueError(f"{spec.name} {quote(value)} is not a whole number (expected {spec.expected})")
+        if len(value.lstrip("-")) > _MAX_DIGITS:  # past any range, and past what int() takes
+            size = "too small" if value.startswith("-") else "too large"
+            raise ValueError(f"{spec.name} {quote(value)} is {size} (expected {spec.expected})")
         number = int(value)
         if spec.minimum is not None and number < spec.minimum:
             what = "negative" if spec.minimum == 0 else f"less than {spec.minimum}"
-            raise ValueError(f"{spec.name} {value!r} is {what} (expected {spec.expected})")
+            raise ValueError(f"{spec.name} {quote(value)} is {what} (expected {spec.expected})")
         if spec.lowest is not None and number < spec.lowest:
-            raise ValueError(f"{spec.name} {value!r} is too small (expected {spec.expected}, at least {spec.lowest})")
+            raise ValueError(f"{spec.name} {quote(value)} is too small (expected {spec.expected}, at least {spec.lowest})")
         if spec.maximum is not None and number > spec.maximum:
-            raise ValueError(f"{spec.name} {value!r} is too large (expected {spec.expected})")
+            raise ValueError(f"{spec.name} {quote(value)} is too large (expected {spec.expected})")
         return _ruled(number, value, spec)
     if spec.kind == "decimal":
         if not _DECIMAL.fullmatch(value):
-            raise ValueError(f"{spec.name} {value!r} is not an amount (expected {spec.expected})")
+            raise ValueError(f"{spec.name} {quote(value)} is not an amount (expected {spec.expected})")
         return _ruled(_decimal(value, spec), value, spec)
     if spec.kind == "number":
         if not _NUMBER.fullmatch(value):
-            raise ValueError(f"{spec.name} {value!r} is not a number (expected {spec.expected})")
+            raise ValueError(f"{spec.name} {quote(value)} is not a number (expected {spec.expected})")
         return _ruled(_decimal(value, spec), value, spec)
     if spec.kind == "date":
         try:
@@ -306,19 +372,47 @@ def _parse(value: str, spec: ColumnSpec):
                 raise ValueError
             day = dt.date.fromisoformat(value)
         except ValueError:
-            raise ValueError(f"{spec.name} {value!r} is not a date (expected {spec.expected})") from None
+            raise ValueError(f"{spec.name} {quote(value)} is not a date (expected {spec.expected})") from None
         return _ruled(day, value, spec)
     if spec.kind == "boolean":
         if value not in ("true", "false"):
-            raise ValueError(f"{spec.name} {value!r} is not a boolean (expected {spec.expected})")
+            raise ValueError(f"{spec.name} {quote(value)} is not a boolean (expected {spec.expected})")
         return _ruled(value == "true", value, spec)
     raise AssertionError(spec.kind)
+
+
+def _parser(spec: ColumnSpec):
+    """_parse for one column, with the common case of a good value first (10^7 rows are read in
+    Python when a load falls back to these checks); anything else goes to _parse, which says why."""
+    if spec.rules:
+        return lambda value: _parse(value, spec)
+    if spec.kind == "text":
+        longest = spec.longest
+
+        def text(value: str):
+            if value and len(value) <= longest and value == value.strip():
+                return value
+            return _parse(value, spec)
+
+        return text
+    if spec.kind == "integer":
+        low = max(x for x in (spec.minimum, spec.lowest, -(2**63)) if x is not None)
+        high = spec.maximum if spec.maximum is not None else 2**63 - 1
+        match = _INTEGER.fullmatch
+
+        def integer(value: str):
+            if 0 < len(value) <= _MAX_DIGITS and match(value) and low <= (number := int(value)) <= high:
+                return number
+            return _parse(value, spec)
+
+        return integer
+    return lambda value: _parse(value, spec)
 
 
 def _decimal(value: str, spec: ColumnSpec) -> Decimal:
     whole = value.lstrip("-").split(".")[0].lstrip("0")
     if len(whole) > spec.digits:
-        raise ValueError(f"{spec.name} {value!r} is too large (expected {spec.expected} with at most {spec.digits} digits before the point)")
+        raise ValueError(f"{spec.name} {quote(value)} is too large (expected {spec.expected} with at most {spec.digits} digits before the point)")
     return Decimal(value)
 
 
@@ -328,37 +422,62 @@ def _ruled(typed, value: str, spec: ColumnSpec):
         return typed
     for rule in spec.rules:
         if not rule.holds(typed):
-            raise ValueError(f"{spec.name} {value!r} breaks the rule {rule.sql} (constraint {rule.constraint})")
+            raise ValueError(f"{spec.name} {quote(value)} breaks the rule {rule.sql} (constraint {rule.constraint})")
     return typed
 
 
-def _read_table(folder: Path, spec: TableSpec, out: _Collector, on_text, snapshot) -> TableData:
+def _read_table(folder: Path, spec: TableSpec, out: _Collector, on_lines, snapshot) -> TableData:
     path = folder / spec.file_name
     data = TableData(spec, path)
     label = str(path)
-    raw = None if snapshot is None else snapshot.read(spec.file_name)  # the bytes a streamed load read
-    if raw is None:
-        raw = read_bytes(path, label, out.problems)  # the one read of this file
-    data.digest = file_digest(raw)
-    text = None if raw is None else decode(raw, label, out.problems)
-    del raw
-    if text is None:
+    copy = None if snapshot is None else snapshot.open(spec.file_name)  # the bytes a streamed load read
+    own = copy is None
+    if own:
+        copy = copy_regular(path, label, out)  # the one read of this file
+    if copy is None:
+        data.digest = file_digest(None)
         return data
-    if on_text is not None:
-        on_text(spec.name, text)
-    if text.strip() == "":
+    try:
+        _check_records(data, copy, out, on_lines)
+    finally:
+        if own:
+            copy.close()
+    return data
+
+
+def _check_records(data: TableData, copy, out: _Collector, on_lines) -> None:
+    """Check every record of one file's bytes, a chunk at a time; keep its records while nothing is wrong.
+
+    Primary keys and UNIQUE constraints are checked here, as each row is read, so that no row
+    needs to be kept once the dataset is known to be refused: memory then stays flat however
+    many rows follow (duplicates are then looked for among the keys read before the first problem).
+    """
+    spec, label = data.spec, str(data.path)
+    scanned = scan(copy, label, out)
+    data.digest = scanned.digest
+    if not scanned.text:
+        return
+    if scanned.blank:
         out.add(label, 1, 1, f"file is empty (expected the header {','.join(spec.header)})")
-        return data
+        return
     expected = spec.header
-    rows = records(text, label, out.problems)
+    rows = records(stream_lines(copy, label, out), label, out)
     header = next(rows, None)
     if header is None:
-        return data
+        return
     if header.values != expected:
-        out.add(label, header.line, 1, _header_problem(header.values, expected))
-        return data
+        out.add(label, header.line, _header_column(header, expected), _header_problem(header.values, expected))
+        return
     width = len(expected)
-    parsers = list(enumerate(spec.columns))
+    parsers = [(i, _parser(c)) for i, c in enumerate(spec.columns)]
+    keys = [
+        (columns, [expected.index(c) for c in columns], _key_of([expected.index(c) for c in columns]), message, {})
+        for columns, message in [
+            (spec.primary_key, "duplicate row for {shown} (first at line {first}; expected each key once)"),
+            *((columns, "duplicate {shown} (first at line {first}; expected each " + ", ".join(columns) + " once)") for columns in spec.unique),
+        ]
+    ]
+    batch: list[str] = []
     for record in rows:
         values = record.values
         if len(values) != width:
@@ -368,9 +487,9 @@ def _read_table(folder: Path, spec: TableSpec, out: _Collector, on_text, snapsho
             continue
         typed = []
         ok = True
-        for i, col_spec in parsers:
+        for i, parse in parsers:
             try:
-                typed.append(_parse(values[i], col_spec))
+                typed.append(parse(values[i]))
             except ValueError as exc:
                 out.add(label, record.line, record.columns[i], str(exc))
                 ok = False
@@ -384,18 +503,79 @@ def _read_table(folder: Path, spec: TableSpec, out: _Collector, on_text, snapsho
                         f"{rule.left} {values[i]} breaks {rule.constraint} (expected {rule.sql}; {rule.right} is {values[expected.index(rule.right)]})",
                     )
                     ok = False
-        if ok:
+        if not ok:
+            continue
+        typed = tuple(typed)
+        for columns, idx, key_of, message, seen in keys:
+            key = key_of(typed)
+            if None in key:
+                continue  # NULLs are distinct in a PostgreSQL UNIQUE constraint
+            first = seen.get(key)
+            if first is not None:
+                ok = False
+                if out.full:  # 10^7 copies of a row: counted, not each written out
+                    out.tally(label)
+                    continue
+                shown = ", ".join(f"{c}={_bare(v)}" for c, v in zip(columns, key))
+                out.add(label, record.line, record.column(idx[0]), message.format(shown=shown, first=first))
+            elif not out.count:  # once the dataset is refused, no more keys are kept
+                seen[key] = record.line
+        if not ok:
+            continue
+        data.count += 1
+        if not out.count:
             data.records.append(record)
-            data.rows.append(tuple(typed))
-    if not data.rows and not spec.may_be_empty and not any(p.path == label for p in out.problems):
+            data.rows.append(typed)
+            if on_lines is not None:
+                batch.append(record.text)
+                if len(batch) == BATCH:
+                    on_lines(spec.name, batch)
+                    batch = []
+    if on_lines is not None and not out.count:
+        if batch:
+            on_lines(spec.name, batch)
+        on_lines(spec.name, None)
+    if not data.count and not spec.may_be_empty and not out.per_file.get(label):
         out.add(label, header.line, 1, "has a header but no rows (expected at least one record)")
-    return data
+
+
+def _key_of(idx: list[int]):
+    """The key of a row (a tuple of the values at ``idx``), at C speed."""
+    if len(idx) == 1:
+        j = idx[0]
+        return lambda row: (row[j],)
+    return operator.itemgetter(*idx)
+
+
+def _bare(value) -> str:
+    """A key's value as a message shows it: as is, or quoted and cut when it is long."""
+    text = str(value)
+    return text if len(text) <= 40 else quote(text)
 
 
 _COLUMN_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 
+def _header_column(header, expected: list[str]) -> int:
+    """Where a header goes wrong, when it is ours but for spaces or a trailing comma; else 1."""
+    found = header.values
+    if found[: len(expected)] == expected and len(found) > len(expected) and not any(found[len(expected) :]):
+        return header.columns[len(expected)]
+    stripped = [c.strip() for c in found]
+    if stripped == expected:
+        return header.columns[next(i for i, c in enumerate(found) if c != c.strip())]
+    return 1
+
+
 def _header_problem(found: list[str], expected: list[str]) -> str:
+    stripped = [c.strip() for c in found]
+    if found != stripped and stripped == expected:
+        spaced = ", ".join(quote(c) for c in found if c != c.strip())
+        return f"header column name {spaced} has a leading or trailing space (expected {','.join(expected)})"
+    if found[: len(expected)] == expected and not any(found[len(expected) :]):
+        extra = len(found) - len(expected)
+        commas = "a comma" if extra == 1 else f"{extra} commas"
+        return f"header ends in {commas} after {expected[-1]}: an empty column name (expected {','.join(expected)})"
     if not set(found) & set(expected):
         # Not a header of ours at all (say a symbolic link to another file): quote nothing of it.
         return f"first line is not the header (expected {','.join(expected)})"
@@ -416,13 +596,8 @@ def _header_problem(found: list[str], expected: list[str]) -> str:
     return f"header {'; '.join(parts)} (expected {','.join(expected)})"
 
 
-def _check_keys(tables: dict[str, TableData], out: _Collector) -> None:
-    """Primary keys and UNIQUE constraints hold, foreign keys resolve (as loader.schema declares them)."""
-    for data in tables.values():
-        spec = data.spec
-        _check_unique(data, spec.primary_key, "duplicate row for {shown} (first at line {first}; expected each key once)", out)
-        for columns in spec.unique:
-            _check_unique(data, columns, "duplicate {shown} (first at line {first}; expected each " + ", ".join(columns) + " once)", out)
+def _check_foreign_keys(tables: dict[str, TableData], out: _Collector) -> None:
+    """Foreign keys resolve, as loader.schema declares them (keys and UNIQUE: _check_records)."""
     known: dict[tuple[str, tuple[str, ...]], set] = {}
     for data in tables.values():
         for fk in data.spec.foreign_keys:
@@ -441,29 +616,14 @@ def _check_keys(tables: dict[str, TableData], out: _Collector) -> None:
             for i in suspects:
                 key = tuple(data.rows[i][j] for j in idx)
                 path, line, col = data.where(i, fk.columns[0])
-                shown = ", ".join(f"{c} {v!r}" for c, v in zip(fk.columns, key))
+                shown = ", ".join(f"{c} {quote(v) if isinstance(v, str) else repr(v)}" for c, v in zip(fk.columns, key))
                 sample = _sample({k[0] if len(k) == 1 else k for k in values})
                 out.add(path, line, col, f"unknown {shown} (expected one of {fk.table}.csv: {sample})")
 
 
-def _check_unique(data: TableData, columns: tuple[str, ...], message: str, out: _Collector) -> None:
-    idx = [data.column_index(c) for c in columns]
-    seen: dict[tuple, int] = {}
-    for i, row in enumerate(data.rows):
-        key = tuple(row[j] for j in idx)
-        if None in key:
-            continue  # NULLs are distinct in a PostgreSQL UNIQUE constraint
-        if key in seen:
-            path, line, col = data.where(i, columns[0])
-            shown = ", ".join(f"{c}={v}" for c, v in zip(columns, key))
-            out.add(path, line, col, message.format(shown=shown, first=data.records[seen[key]].line))
-        else:
-            seen[key] = i
-
-
 def _sample(values: set) -> str:
     shown = sorted(map(str, values))
-    return ", ".join(shown[:20]) + (", ..." if len(shown) > 20 else "")
+    return ", ".join(map(_bare, shown[:20])) + (", ..." if len(shown) > 20 else "")
 
 
 def _check_catalogue(tables: dict[str, TableData], out: _Collector) -> None:
@@ -501,39 +661,44 @@ def _check_catalogue(tables: dict[str, TableData], out: _Collector) -> None:
                 out.add(path, line, col, f"table {row[j]} belongs in {catalogued[row[j]]}.csv (expected only {fact} tables here)")
 
 
-def read_dataset(folder: Path, on_text=None, snapshot=None) -> Dataset:
+def read_dataset(folder: Path, on_lines=None, snapshot=None) -> Dataset:
     """Parse and check every CSV of ``folder``; raise InputError listing every problem.
 
-    Each file is read once; its hash, its checks and (through ``on_text(name, text)``, called with
-    each file's text as soon as it is read, in load order) the load are made of the same bytes.
-    Only the files the schema names are read; anything else in the folder is ignored. With a
-    ``snapshot`` (loader.snapshot), the bytes it holds are checked instead of the files.
+    Each file is read once, a chunk at a time, into a private copy; its hash, its checks and
+    (through ``on_lines(name, lines)``, called in load order with each file's records as they
+    pass, BATCH lines at a time, then with None at the end of the file, while nothing is wrong)
+    the load are made of the same bytes. Only the files the schema names are read; anything else
+    in the folder is ignored. With a ``snapshot`` (loader.snapshot), the bytes it holds are
+    checked instead of the files. Memory stays flat on input that is refused: past the first
+    problem no record is kept, past MAX_PROBLEMS problems are counted, not kept.
     """
     out = _Collector()
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError(f"{folder}: not a folder (expected a curated dataset folder with {SPECS['source_table'].file_name} and the other CSVs)")
-    tables = {name: _read_table(folder, spec, out, on_text, snapshot) for name, spec in SPECS.items()}
-    if not out.problems:
-        _check_keys(tables, out)
-    if not out.problems:
+    tables = {name: _read_table(folder, spec, out, on_lines, snapshot) for name, spec in SPECS.items()}
+    if not out.count:
+        _check_foreign_keys(tables, out)
+    if not out.count:
         _check_catalogue(tables, out)
-    if not out.problems:
+    if not out.count:
         from loader.breakdowns import check_breakdowns
 
-        out.problems.extend(check_breakdowns(tables))
-    if not out.problems:
+        out.extend(check_breakdowns(tables))
+    if not out.count:
         from loader.identities import check_dataset
 
-        out.problems.extend(check_dataset(tables))
-    if out.problems:
-        raise_problems(out.problems)
+        out.extend(check_dataset(tables))
+    if out.count:
+        raise_problems(out.problems, out.count)
     return Dataset(folder, tables, combine({data.spec.file_name: data.digest for data in tables.values()}))
 
 
-def raise_problems(problems: list[Problem]) -> None:
+def raise_problems(problems: list[Problem], count: int | None = None) -> None:
+    """Raise InputError listing the first MAX_PROBLEMS problems; ``count`` is how many there are in all."""
+    count = len(problems) if count is None else count
     lines = [str(p) for p in problems[:MAX_PROBLEMS]]
-    if len(problems) > MAX_PROBLEMS:
-        lines.append(f"... and {len(problems) - MAX_PROBLEMS} more problems")
-    noun = "problem" if len(problems) == 1 else "problems"
-    raise InputError(f"the curated data has {len(problems)} {noun}", lines)
+    if count > len(lines):
+        lines.append(f"... and {count - len(lines)} more problems")
+    noun = "problem" if count == 1 else "problems"
+    raise InputError(f"the curated data has {count} {noun}", lines)

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 import loader
 from loader import fingerprint, migrate, schema, views
-from loader.csvfile import lines, split_line
+from loader.csvfile import split_line
 from loader.canonical import NotCanonical
 from loader.dataset import SPECS, Dataset, read_dataset
 from loader.fingerprint import combine
@@ -86,7 +86,7 @@ def load(conn: sa.Connection, dataset: Dataset, *, force: bool = False) -> LoadR
     return _load(conn, dataset.folder, force, replace)
 
 
-def load_folder(conn: sa.Connection, folder: Path, *, force: bool = False) -> LoadResult:
+def load_folder(conn: sa.Connection, folder: Path, *, force: bool = False, source: Path | None = None) -> LoadResult:
     """Check the dataset in ``folder`` and load it on ``conn`` (inside the caller's transaction).
 
     Each file is read once, into a private snapshot (loader.snapshot). The usual route streams
@@ -95,7 +95,9 @@ def load_folder(conn: sa.Connection, folder: Path, *, force: bool = False) -> Lo
     the database enforcing its own constraints. When any of that fails, or a file is not in the
     shape that route reads exactly as loader.dataset does, the streamed rows are rolled back and
     loader.dataset checks the snapshot's bytes: it says what is wrong (file:line:column), or, if
-    nothing is, copies those bytes. Nothing is committed unless every check passed.
+    nothing is, copies those bytes. With a ``source`` (the text extraction), provenance is checked
+    on the snapshot too, so it speaks of the very bytes committed. Nothing is committed unless
+    every check passed.
     """
 
     def replace() -> tuple[dict[str, int], str, str]:  # row counts, data hash, route
@@ -108,22 +110,33 @@ def load_folder(conn: sa.Connection, folder: Path, *, force: bool = False) -> Lo
                 streamed.rollback()
             else:
                 streamed.commit()
+                _check_provenance(snapshot, source)
                 return (*result, "streamed")
             snapshot.complete(SPECS[name].file_name for name in schema.LOAD_ORDER)
             with foreign_keys_checked_at_the_end(conn):
-                return (*_checked_copy(conn, folder, snapshot), "checked in Python")
+                result = _checked_copy(conn, folder, snapshot)
+            _check_provenance(snapshot, source)
+            return (*result, "checked in Python")
         finally:
             snapshot.close()
 
     return _load(conn, folder, force, replace)
 
 
+def _check_provenance(snapshot: Snapshot, source: Path | None) -> None:
+    if source is not None:
+        from loader import provenance
+
+        provenance.check_snapshot(snapshot, source)
+
+
 class _Fallback(Exception):
     """The streamed route cannot vouch for the data: loader.dataset checks the snapshot instead."""
 
 
-#: SQLSTATE classes of a row the database refused: data exceptions and integrity violations.
-_REFUSED = ("22", "23")
+#: SQLSTATE classes of a row the database refused: data exceptions, integrity violations, and
+#: program limits (a value too long for an index entry, which loader.dataset refuses by its length).
+_REFUSED = ("22", "23", "54")
 
 
 def _streamed_copy(conn: sa.Connection, snapshot: Snapshot) -> tuple[dict[str, int], str]:
@@ -167,7 +180,7 @@ def _checked_copy(conn: sa.Connection, folder: Path, snapshot: Snapshot) -> tupl
     try:
         copier.start()
         try:
-            dataset = read_dataset(folder, on_text=copier.put, snapshot=snapshot)
+            dataset = read_dataset(folder, on_lines=copier.put, snapshot=snapshot)
         except BaseException:
             copier.stop()
             raise
@@ -290,59 +303,75 @@ _DONE = None  # put on the copier's queue after the last file
 
 
 class _Copier(threading.Thread):
-    """Streams each file's text into COPY on the load's connection, while the caller checks it.
+    """Streams each file's records into COPY on the load's connection, while the caller checks them.
 
-    The texts come from loader.dataset.read_dataset (``put``) in load order: the bytes the checks
-    read, never the file again.
+    The records come from loader.dataset.read_dataset (``put``) in load order, a batch of lines
+    at a time as they pass their checks: the bytes the checks read, never the file again. The
+    queue is bounded, so memory stays flat whatever the size of the files.
     """
 
     def __init__(self, conn: sa.Connection):
         super().__init__(name="dwh-copy", daemon=True)
         self._raw = conn.connection.driver_connection
-        self._texts: queue.Queue = queue.Queue()
+        self._batches: queue.Queue = queue.Queue(maxsize=4)
         self._stopping = threading.Event()
         self.error: BaseException | None = None
 
-    def put(self, name: str, text: str) -> None:
-        self._texts.put((name, text))
+    def put(self, name: str, batch: list[str] | None) -> None:
+        """A batch of ``name``'s record lines, or None after its last one."""
+        while True:
+            try:
+                self._batches.put((name, batch), timeout=0.1)
+                return
+            except queue.Full:
+                if not self.is_alive():  # it failed: finish() reports why
+                    return
 
     def run(self) -> None:
         try:
             with self._raw.cursor() as cursor:
                 for expected in schema.LOAD_ORDER:
-                    item = self._texts.get()
-                    if item is _DONE or self._stopping.is_set():
-                        raise _Stopped
-                    name, text = item
-                    assert name == expected, (name, expected)  # read_dataset reads in load order
-                    with cursor.copy(copy_sql(name)) as copy:
-                        for chunk in _batches(_text_lines(text)):
-                            if self._stopping.is_set():
+                    with cursor.copy(copy_sql(expected)) as copy:
+                        while True:
+                            item = self._batches.get()
+                            if item is _DONE or self._stopping.is_set():
                                 raise _Stopped
-                            copy.write(chunk)
-                    del item, text
+                            name, batch = item
+                            assert name == expected, (name, expected)  # read_dataset reads in load order
+                            if batch is None:
+                                break
+                            copy.write("".join(_copy_line(line, None) for line in batch))
+                    del item, batch
         except BaseException as exc:  # reported by finish(), unless the checks explain it
             self.error = exc
 
     def stop(self) -> None:
         """The checks failed: end the COPY (the transaction is rolled back by the caller)."""
         self._stopping.set()
-        self._texts.put(_DONE)
+        while True:  # make room for the end, if the queue is full
+            try:
+                self._batches.put_nowait(_DONE)
+                break
+            except queue.Full:
+                try:
+                    self._batches.get_nowait()
+                except queue.Empty:
+                    pass
         self.join()
 
     def finish(self) -> None:
-        self._texts.put(_DONE)
+        self._put_done()
         self.join()
         if self.error is not None:
             raise self.error
 
-
-def _text_lines(text: str):
-    """The records of a curated file's text as COPY lines, split as loader.csvfile.records splits them."""
-    numbered = lines(text)
-    next(numbered, None)  # the header
-    for _, line in numbered:
-        yield _copy_line(line, None)
+    def _put_done(self) -> None:
+        while self.is_alive():
+            try:
+                self._batches.put(_DONE, timeout=0.1)
+                return
+            except queue.Full:
+                continue
 
 
 def _record_lines(records):

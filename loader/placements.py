@@ -484,6 +484,41 @@ def summary(results: list[TableResult]) -> list[str]:
     return lines
 
 
+def write_range_file(data: Path, text: str) -> Path:
+    """Replace ``data``'s range file with ``text`` at once: written to a new file beside it, then renamed.
+
+    The rename replaces the name itself, whatever it is, a symbolic link included, without
+    following it: a link in the data folder never makes dwh overwrite the file it points to. A
+    reader sees the old file or the new one, never part of either; a failure leaves the old one.
+    """
+    import contextlib
+    import os
+    import stat
+    import tempfile
+
+    path = data / RANGE_FILE
+    try:
+        before = os.lstat(path)
+    except FileNotFoundError:
+        before = None
+    if before is not None and stat.S_ISDIR(before.st_mode):
+        raise InputError(f"{path}: is a folder (expected the range file, or nothing, there)")
+    mode = stat.S_IMODE(before.st_mode) if before is not None and stat.S_ISREG(before.st_mode) else 0o644
+    fd, temporary = tempfile.mkstemp(prefix=f".{RANGE_FILE}.", suffix=".tmp", dir=data)
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+    return path
+
+
 def check_range_file(results: list[TableResult], data: Path) -> str | None:
     """None when ``data``'s range file is what the search gives, else what differs."""
     path = data / RANGE_FILE

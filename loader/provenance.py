@@ -96,26 +96,8 @@ def read_source(path: Path) -> list[str]:
 
 def problems(dataset: Dataset, source: Path) -> list[Problem]:
     """Every figure whose source line does not print it, at the ``source_line`` field of its CSV row."""
-    lines = read_source(source)
-    found = []
-    cache: dict[int, list[str]] = {}
-    for name in CITING_TABLES:
-        data = dataset.tables[name]
-        value_column = "amount" if "amount" in data.spec.header else "value"
-        j_value, j_line = data.column_index(value_column), data.column_index("source_line")
-        for i, row in enumerate(data.rows):
-            value, number = row[j_value], row[j_line]
-            path, line, column = data.where(i, "source_line")
-            if not 1 <= number <= len(lines):
-                found.append(Problem(path, line, column, f"source_line {number} is beyond the end of {source} ({len(lines)} lines)"))
-                continue
-            if number not in cache:
-                cache[number] = line_tokens(lines, number)
-            if not any(prints(t, printed_forms(value)) for t in cache[number]):
-                shown = " ".join(cache[number]) or "no numbers"
-                found.append(
-                    Problem(path, line, column, f"source_line {number} does not print {value} (line {number} of {source.name} prints: {shown})")
-                )
+    found: list[Problem] = []
+    _check(_dataset_figures(dataset), Path(source), found)
     return found
 
 
@@ -124,3 +106,65 @@ def check(dataset: Dataset, source: Path) -> None:
     found = problems(dataset, Path(source))
     if found:
         raise_problems(found)
+
+
+def check_snapshot(snapshot, source: Path) -> None:
+    """check() on the bytes a load read (loader.snapshot), which loader.dataset's checks or the
+    streamed route's have passed: what is committed is what was checked, even when a file changes
+    during the load. A file at a time, a chunk at a time: memory stays flat."""
+    from loader.dataset import _Collector
+
+    out = _Collector()
+    _check(_snapshot_figures(snapshot), Path(source), out)
+    if out.count:
+        raise_problems(out.problems, out.count)
+
+
+def _dataset_figures(dataset: Dataset):
+    """(path, line, column of source_line, figure, source_line) of every citing row of a dataset."""
+    for name in CITING_TABLES:
+        data = dataset.tables[name]
+        value_column = "amount" if "amount" in data.spec.header else "value"
+        j_value, j_line = data.column_index(value_column), data.column_index("source_line")
+        for i, row in enumerate(data.rows):
+            yield (*data.where(i, "source_line"), row[j_value], row[j_line])
+
+
+def _snapshot_figures(snapshot):
+    from loader.csvfile import records, stream_lines
+    from loader.dataset import SPECS, _parse
+
+    for name in CITING_TABLES:
+        spec = SPECS[name]
+        handle = snapshot.open(spec.file_name)
+        if handle is None:
+            raise AssertionError(f"{spec.file_name} was not read by the load")  # the load reads every file
+        path = str(snapshot.folder / spec.file_name)
+        value_column = "amount" if "amount" in spec.header else "value"
+        j_value, j_line = spec.header.index(value_column), spec.header.index("source_line")
+        unexpected: list[Problem] = []
+        rows = records(stream_lines(handle, path, unexpected), path, unexpected)
+        next(rows, None)  # the header
+        for record in rows:
+            value = _parse(record.values[j_value], spec.columns[j_value])
+            number = _parse(record.values[j_line], spec.columns[j_line])
+            yield path, record.line, record.column(j_line), value, number
+        if unexpected:  # the load's checks passed these bytes: a defect, not the user's input
+            raise AssertionError(f"provenance read {path} otherwise than the load's checks: {unexpected[0]}")
+
+
+def _check(figures, source: Path, found) -> None:
+    """Append to ``found`` a problem for every figure its source line does not print."""
+    lines = read_source(source)
+    cache: dict[int, list[str]] = {}
+    for path, line, column, value, number in figures:
+        if not 1 <= number <= len(lines):
+            found.append(Problem(path, line, column, f"source_line {number} is beyond the end of {source} ({len(lines)} lines)"))
+            continue
+        if number not in cache:
+            cache[number] = line_tokens(lines, number)
+        if not any(prints(t, printed_forms(value)) for t in cache[number]):
+            shown = " ".join(cache[number]) or "no numbers"
+            found.append(
+                Problem(path, line, column, f"source_line {number} does not print {value} (line {number} of {source.name} prints: {shown})")
+            )

@@ -12,8 +12,7 @@ import tempfile
 from pathlib import Path
 
 from loader import canonical
-
-IN_MEMORY = 8 << 20
+from loader.csvfile import IN_MEMORY
 
 
 class Snapshot:
@@ -44,13 +43,14 @@ class Snapshot:
                 except canonical.NotCanonical:
                     pass  # missing, a FIFO, ...: loader.dataset says so, from the file itself
 
-    def read(self, file_name: str) -> bytes | None:
-        """The bytes read of ``file_name``, or None if it was never read (loader.dataset then opens it)."""
+    def open(self, file_name: str):
+        """The bytes read of ``file_name``, as a binary file at its start (the snapshot keeps it open),
+        or None if it was never read (loader.dataset then reads the file itself)."""
         copy = self._copies.get(file_name)
         if copy is None:
             return None
         copy.seek(0)
-        return copy.read()
+        return copy
 
     def close(self) -> None:
         for stream in self._streams.values():

@@ -179,3 +179,21 @@ def test_uncertain_cells_view(loaded_engine):
     assert listed == len(rows)
     cell = by_key[("7738 Doorstroom Sociale Economie (Stad Gent) / Stopgezet", "2022 CMW")]
     assert (cell["gekozen_waarde"], cell["minimum"], cell["maximum"]) == (1, 0, 1)
+
+
+def test_write_replaces_the_range_file_without_following_a_link(tmp_path, capsys):
+    """`--write` followed a symbolic link in the data folder and overwrote its target. It now
+    replaces the name itself, at once: the link's target is untouched, the name becomes the file."""
+    copy = tmp_path / "data"
+    shutil.copytree(resources.data_dir(), copy)
+    fresh = (copy / placements.RANGE_FILE).read_bytes()  # the shipped file is what the search gives (test above)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("not to be touched\n", encoding="utf-8")
+    (copy / placements.RANGE_FILE).unlink()
+    (copy / placements.RANGE_FILE).symlink_to(victim)
+    assert main(["placements", "--source", str(source_text()), "--data", str(copy), "--write"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == f"wrote {copy / placements.RANGE_FILE}"
+    assert victim.read_text(encoding="utf-8") == "not to be touched\n"
+    path = copy / placements.RANGE_FILE
+    assert not path.is_symlink() and path.read_bytes() == fresh
+    assert [p.name for p in copy.iterdir() if p.name.startswith(".")] == []  # no temporary file left

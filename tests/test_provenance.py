@@ -74,7 +74,7 @@ def test_validate_with_the_source(tmp_path):
     assert result.stdout.endswith(f"every check passed; every figure is printed on its source line of {source_text()}\n")
 
 
-def test_a_figure_pointed_at_the_wrong_line_is_an_error_at_its_csv_position(tmp_path):
+def test_a_figure_pointed_at_the_wrong_line_is_an_error_at_its_csv_position(tmp_path, empty_db):
     copy = tmp_path / "data"
     shutil.copytree(resources.data_dir(), copy)
     path = copy / "trajectory_end.csv"
@@ -86,12 +86,72 @@ def test_a_figure_pointed_at_the_wrong_line_is_an_error_at_its_csv_position(tmp_
     path.write_text("".join(lines), encoding="utf-8")
     column = len(row) - len("204\n") + 1
     for command in ("validate", "load"):
-        result = _dwh(command, "--data", str(copy), "--source", str(source_text()), "--database-url", "postgresql://nobody@127.0.0.1:1/none")
+        # The load checks provenance on the bytes it reads, inside its transaction: it needs the database.
+        result = _dwh(command, "--data", str(copy), "--source", str(source_text()), "--database-url", empty_db)
         assert result.returncode == 2
         assert result.stderr.splitlines()[0] == (
             f"{path}:{index + 1}:{column}: source_line 205 does not print 18 (line 205 of {source_text().name} prints: 1 1)"
         )
     assert result.stderr.splitlines()[-1] == "dwh: error: the curated data has 1 problem; nothing was loaded"
+    assert _loaded(empty_db) is None
+
+
+def _loaded(url: str):
+    """The rows of sec_nec_sec committed in ``url`` (measure -> source_line), or None when nothing is loaded."""
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        if conn.execute("select to_regclass('dwh.sec_nec_sec')").fetchone()[0] is None:
+            return None
+        rows = conn.execute("select measure_id, source_line from dwh.sec_nec_sec").fetchall()
+        return dict(rows) or None
+
+
+LINE3 = "T4_sec_nec_sec,2018,CMW,1070,printed,476"  # line 476 of the answer prints 1140, 1070 CMW and 70 LDE
+
+
+def test_load_checks_provenance_on_the_bytes_it_commits(tmp_path, empty_db, monkeypatch, capsys):
+    """A file changed after `dwh load --source` checked the files and before it read them was
+    committed unchecked: the check read the files apart from the load. Here sec_nec_sec.csv gets a
+    source_line that does not print its figure (which every other check accepts) just before the
+    load reads it; the load must refuse it, as it read it."""
+    from loader import snapshot
+    from loader.cli import main
+
+    copy = tmp_path / "data"
+    shutil.copytree(resources.data_dir(), copy)
+    path = copy / "sec_nec_sec.csv"
+    text = path.read_text(encoding="utf-8")
+    assert LINE3 in text
+    original = snapshot.Snapshot.stream
+    swapped = []
+
+    def stream(self, file_name, spec):
+        if not swapped:  # the load's first read: the checks before it, if any, have read the good file
+            path.write_text(text.replace(LINE3, LINE3.replace(",476", ",1")), encoding="utf-8")
+            swapped.append(file_name)
+        return original(self, file_name, spec)
+
+    monkeypatch.setattr(snapshot.Snapshot, "stream", stream)
+    code = main(["load", "--data", str(copy), "--source", str(source_text()), "--database-url", empty_db])
+    err = capsys.readouterr().err
+    assert swapped
+    assert code == 2, err
+    column = len(LINE3) - len("476") + 1
+    assert err.splitlines()[0].startswith(f"{path}:3:{column}: source_line 1 does not print 1070 (line 1 of {source_text().name} prints:")
+    assert _loaded(empty_db) is None
+
+
+def test_load_with_the_source_commits_the_figures_it_checked(tmp_path, empty_db, capsys):
+    """The same load on the shipped data commits the document's figures with their source lines."""
+    from loader.cli import main
+
+    code = main(["load", "--source", str(source_text()), "--database-url", empty_db])
+    assert code == 0, capsys.readouterr().err
+    assert _loaded(empty_db) == {"_T": 476, "CMW": 476, "LDE": 476}
+    # Unchanged data is checked all the same: the load reads the files, it does not skip them.
+    assert main(["load", "--source", str(source_text()), "--database-url", empty_db]) == 0
+    assert capsys.readouterr().out.splitlines()[-1].startswith("unchanged: ")
 
 
 def test_a_line_beyond_the_end_of_the_extraction(tmp_path, shipped_dataset):

@@ -1,0 +1,129 @@
+"""Benchmark: hostile files, large ones. Time, peak memory and stderr size of `dwh validate` and
+`dwh load` on files no test can afford, beside a valid scaled load for the time a good row takes.
+
+    python bench/hostile.py [--rows 10000000] [--line-mb 100] [--valid-rows 1000000] [--database-url URL]
+
+- ``--rows`` copies of one row of sec_nec_sec.csv (each after the first a duplicate key);
+- one line of ``--line-mb`` MB (a source_line of that many digits);
+- the valid scaled dataset of bench/run.py with ``--valid-rows`` observations (the schema's
+  smallint table positions cap a valid dataset near 1.3 million), to compare time per row.
+
+Without --database-url it starts a throwaway embedded PostgreSQL. It prints figures and asserts
+nothing; CI does not run it (tests/test_hostile_files.py proves the same behaviour at small sizes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from run import DWH, Server, dwh_env, scale_dataset  # noqa: E402
+
+from loader import resources  # noqa: E402
+
+LINE3 = "T4_sec_nec_sec,2018,CMW,1070,printed,476"
+
+
+def measure(command: list[str]) -> dict:
+    """Wall seconds, peak resident memory (MiB, VmHWM read until exit), exit code and stderr size."""
+    start = time.perf_counter()
+    with tempfile.TemporaryFile() as err:
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=err, env=dwh_env())
+        status = Path(f"/proc/{process.pid}/status")
+        peak = 0
+        while process.poll() is None:
+            try:
+                for line in status.read_text().splitlines():
+                    if line.startswith("VmHWM:"):
+                        peak = max(peak, int(line.split()[1]))
+            except (OSError, ValueError):
+                pass
+            time.sleep(0.01)
+        seconds = time.perf_counter() - start
+        err.seek(0)
+        text = err.read()
+    first = text.decode("utf-8", "replace").splitlines()[:1]
+    return {"seconds": seconds, "mib": peak / 1024, "exit": process.returncode, "stderr_bytes": len(text), "first": first[0][:160] if first else ""}
+
+
+def duplicates(work: Path, rows: int) -> Path:
+    folder = work / "duplicates"
+    shutil.copytree(resources.data_dir(), folder)
+    block = (LINE3 + "\n") * 100_000
+    with open(folder / "sec_nec_sec.csv", "a", encoding="utf-8") as f:
+        for _ in range(rows // 100_000):
+            f.write(block)
+        f.write((LINE3 + "\n") * (rows % 100_000))
+    return folder
+
+
+def long_line(work: Path, megabytes: int) -> Path:
+    folder = work / "long-line"
+    shutil.copytree(resources.data_dir(), folder)
+    path = folder / "sec_nec_sec.csv"
+    text = path.read_text(encoding="utf-8")
+    head, tail = text.split(LINE3, 1)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(head + LINE3[: -len("476")])
+        for _ in range(megabytes):
+            f.write("7" * (1 << 20))
+        f.write(tail)
+    return folder
+
+
+def report(name: str, result: dict, rows: int | None = None) -> None:
+    per = f", {result['seconds'] / rows * 1e6:.1f} us/row" if rows else ""
+    print(
+        f"{name}: exit {result['exit']}, {result['seconds']:.1f} s{per}, peak {result['mib']:.0f} MiB, "
+        f"stderr {result['stderr_bytes']:,} bytes; {result['first']}"
+    )
+    sys.stdout.flush()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--line-mb", type=int, default=100)
+    parser.add_argument("--valid-rows", type=int, default=1_000_000)
+    parser.add_argument("--database-url")
+    args = parser.parse_args()
+    server = Server(args.database_url)
+    work = Path(tempfile.mkdtemp(prefix="dwh-hostile-"))
+    try:
+        url = server.create()
+        done = measure([*DWH, "load", "--database-url", url])  # migrated, with the document's data
+        assert done["exit"] == 0, done
+        print(f"machine: {sys.version.split()[0]}, {work}")
+
+        valid = work / "valid"
+        observations = scale_dataset(args.valid_rows, valid)
+        scaled_url = server.create()
+        assert measure([*DWH, "load", "--database-url", scaled_url])["exit"] == 0
+        report(f"valid scaled dataset, {observations:,} observations: dwh load", measure([*DWH, "load", "--data", str(valid), "--database-url", scaled_url, "--force"]), observations)
+        report(f"valid scaled dataset, {observations:,} observations: dwh validate", measure([*DWH, "validate", "--data", str(valid)]), observations)
+        shutil.rmtree(valid)
+
+        folder = long_line(work, args.line_mb)
+        report(f"one line of {args.line_mb} MB: dwh validate", measure([*DWH, "validate", "--data", str(folder)]))
+        report(f"one line of {args.line_mb} MB: dwh load", measure([*DWH, "load", "--data", str(folder), "--database-url", url]))
+        shutil.rmtree(folder)
+
+        folder = duplicates(work, args.rows)
+        size = (folder / "sec_nec_sec.csv").stat().st_size
+        print(f"{args.rows:,} duplicate rows: sec_nec_sec.csv is {size / 2**20:.0f} MiB")
+        report(f"{args.rows:,} duplicate rows: dwh validate", measure([*DWH, "validate", "--data", str(folder)]), args.rows)
+        report(f"{args.rows:,} duplicate rows: dwh load", measure([*DWH, "load", "--data", str(folder), "--database-url", url]), args.rows)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        server.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -283,9 +283,15 @@ def cmd_export(args) -> int:
     target = Path(args.directory)
     export.check_target(target)
     with db.open_engine(args.database_url) as engine, db.begin(engine) as conn:
-        tables = [report.read_table(conn, e) for e in report.catalog(conn)]
-        cells = export.cells(conn) if args.format == "csv" else None
-    written = export.export(tables, target, args.format, cells)
+        entries = report.catalog(conn)
+        tables = [report.read_table(conn, e) for e in entries]
+        cells = export.cells(conn) if args.format in ("csv", "html") else None
+        published = None
+        if args.format == "html":
+            from loader import site
+
+            published = site.collect(conn, entries, tables)
+    written = export.export(tables, target, args.format, cells, published)
     print(f"wrote {len(tables)} tables to {written}")
     return 0
 
@@ -450,9 +456,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--password-env", metavar="VAR", help="read the password from this environment variable (default: ask)")
     p.set_defaults(func=cmd_grant_reader)
 
-    p = command("export", "write every report table to a workbook, or to CSV files with a datapackage.json")
+    p = command("export", "write every report table to a workbook, to CSV files with a datapackage.json, or to a static site")
     p.add_argument("directory", help="folder to write to (created if missing; files of the same name are replaced)")
-    p.add_argument("--format", choices=("xlsx", "csv"), default="xlsx")
+    p.add_argument(
+        "--format",
+        choices=("xlsx", "csv", "html"),
+        default="xlsx",
+        help="xlsx: one workbook; csv: a Frictionless data package; html: a site to publish (index.html, with the workbook and the package beside it)",
+    )
     p.set_defaults(func=cmd_export)
 
     p = command("migrate", "alembic upgrade (head by default) and rebuild the views")

@@ -59,9 +59,17 @@ def cells(conn: sa.Connection) -> list[tuple]:
     return [tuple(r) for r in conn.execute(sa.text(f"select {columns} from report.cellen"))]
 
 
-def export(tables: list[Table], directory: Path, fmt: str, cell_rows: list[tuple] | None = None) -> Path:
+def export(tables: list[Table], directory: Path, fmt: str, cell_rows: list[tuple] | None = None, published=None) -> Path:
+    """Write the export of ``fmt`` into directory; ``published`` is what loader.site.collect read, for html."""
     try:
         directory.mkdir(parents=True, exist_ok=True)
+        if fmt == "html":
+            # The site links the workbook and the data package, so both are written beside it.
+            from loader import site
+
+            export(tables, directory, "xlsx")
+            export(tables, directory / site.PACKAGE_DIR, "csv", cell_rows)
+            return site.write(published, directory)
         if fmt == "csv":
             _package(tables, directory, cell_rows or [])
             return directory

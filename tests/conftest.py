@@ -160,3 +160,13 @@ def loaded_engine(loaded_db):
     engine = db.make_engine(loaded_db)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def exported_site(loaded_db, tmp_path_factory) -> Path:
+    """The folder `dwh export DIR --format html` writes from the shipped data, once per session."""
+    from loader.cli import main
+
+    folder = tmp_path_factory.mktemp("site")
+    assert main(["export", str(folder), "--format", "html", "--database-url", loaded_db]) == 0
+    return folder

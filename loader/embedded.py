@@ -68,8 +68,9 @@ _SOCKET_PATH_MAX = 107
 SERVER_ACCOUNT = "dwh-postgres"
 _TEMP_SOCKET_PREFIX = "dwh-socket-"
 _SCRATCH_PREFIX = "dwh-server-"
-#: After this many seconds of waiting for server.lock, say who holds it (as the load lock does).
-LOCK_REPORT_AFTER = 2.0
+#: After this many seconds of waiting for server.lock, say who holds it. Sooner than the load
+#: lock's 2 s: starting or stopping the server rarely takes longer, and a user should hear within 2 s.
+LOCK_REPORT_AFTER = 1.0
 _START_TIMEOUT = 60.0
 _STOP_TIMEOUT = 30.0
 #: How often the watch process looks whether any command still uses the server (seconds).
@@ -700,6 +701,8 @@ def embedded_server(home: Path, database: str = DATABASE) -> Iterator[str]:
     home = Path(os.path.realpath(home))  # the folders checked are the folders used, whatever links led there
     prepare_home(home)
     cluster = Cluster(home)
+    if os.path.lexists(cluster.passfile):  # libpq reads it through any link
+        os.close(_open_private(cluster.passfile, os.O_RDONLY))
     control = _private_file(home / "server.lock")
     users = _private_file(home / "users.lock")
     try:
@@ -809,7 +812,7 @@ def _describe_process(pid: int) -> str:
         uid = int(next(line for line in Path(f"/proc/{pid}/status").read_text().splitlines() if line.startswith("Uid:")).split()[1])
         user = pwd.getpwuid(uid).pw_name
     with contextlib.suppress(OSError):
-        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()[:80] or "?"
+        command = " ".join(Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").split())[:80] or "?"  # one line
     return f"pid {pid} (user {user}: {command})"
 
 

@@ -209,9 +209,11 @@ def _write_private(path: Path, text: str, owner: pwd.struct_passwd | None = None
             if owner is not None:
                 os.fchown(fh.fileno(), owner.pw_uid, owner.pw_gid)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.filename is None:  # a failed flush names no file: say which
+            raise OSError(exc.errno, exc.strerror, str(path)) from exc
         raise
 
 
@@ -703,27 +705,101 @@ def embedded_server(home: Path, database: str = DATABASE) -> Iterator[str]:
     cluster = Cluster(home)
     if os.path.lexists(cluster.passfile):  # libpq reads it through any link
         os.close(_open_private(cluster.passfile, os.O_RDONLY))
-    control = _private_file(home / "server.lock")
-    users = _private_file(home / "users.lock")
+    log_start = _size(cluster.log)  # what the server logs from here on is this command's business
     try:
-        with _server_lock(control, home / "server.lock"):
-            fcntl.flock(users, fcntl.LOCK_SH)
-            try:
-                was_running = cluster.postmaster() is not None
-                socket_dir = cluster.ensure_running()
-                if not was_running:
-                    _start_watch(home)
-            except BaseException:
-                _leave(cluster, control, users, locked=True)
-                raise
+        control = _private_file(home / "server.lock")
+        users = _private_file(home / "users.lock")
         try:
-            ensure_database(cluster.url(socket_dir, "postgres"), database)
-            yield cluster.url(socket_dir, database)
+            with _server_lock(control, home / "server.lock"):
+                fcntl.flock(users, fcntl.LOCK_SH)
+                try:
+                    was_running = cluster.postmaster() is not None
+                    socket_dir = cluster.ensure_running()
+                    if not was_running:
+                        _start_watch(home)
+                except BaseException:
+                    _leave(cluster, control, users, locked=True)
+                    raise
+            try:
+                ensure_database(cluster.url(socket_dir, "postgres"), database)
+                yield cluster.url(socket_dir, database)
+            finally:
+                _leave(cluster, control, users)
         finally:
-            _leave(cluster, control, users)
-    finally:
-        os.close(users)
-        os.close(control)
+            os.close(users)
+            os.close(control)
+    except Exception as exc:
+        full = disk_full(cluster, exc, log_start)
+        if full is None:
+            raise
+        raise full from exc
+
+
+class DiskFull(DatabaseUnavailable):
+    """The disk under DWH_HOME (or the temporary folder) has no room left: exit 3, naming the folder to free."""
+
+
+_NO_SPACE = ("No space left on device", "Disk quota exceeded")
+
+
+def disk_full(cluster: Cluster, exc: BaseException, log_start: int) -> DiskFull | None:
+    """A DiskFull naming the folder to free when ``exc`` comes of a full disk, else None.
+
+    A full disk shows in many guises: initdb failing on its last line "removing contents of data
+    directory", a FATAL "could not write init file" at connect, an ERROR 53100 during a load or
+    CREATE DATABASE, our own ENOSPC. The cause is in the exception, or only in server.log: both
+    are read (the log from where this command started).
+    """
+    from loader.errors import InputError
+
+    if isinstance(exc, InputError):
+        return None
+    folder, cause, logged = cluster.home, None, None
+    with contextlib.suppress(OSError):  # the server's own words, without our hints around them
+        logged = _first_line_with(_tail(cluster.log, max(0, _size(cluster.log) - log_start)), _NO_SPACE)
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen and cause is None:
+        seen.add(id(current))
+        for candidate in (current, getattr(current, "orig", None)):
+            if isinstance(candidate, OSError) and candidate.errno in (errno.ENOSPC, errno.EDQUOT):
+                cause = f"{candidate.strerror}: {candidate.filename}" if candidate.filename else candidate.strerror
+                if candidate.filename and not Path(candidate.filename).is_relative_to(cluster.home):
+                    folder = Path(candidate.filename).parent  # e.g. the scratch folder under /tmp
+            elif getattr(candidate, "sqlstate", None) == "53100" or any(text in str(candidate or "") for text in _NO_SPACE):
+                cause = logged or _first_line_with(str(candidate), _NO_SPACE) or str(candidate).strip().splitlines()[0]
+        current = current.__cause__ or current.__context__
+    cause = cause or logged
+    if cause is None:
+        return None
+    cause = " ".join(cause.split())
+    cause = cause if len(cause) <= 200 else cause[:199] + "…"
+    free = ""
+    with contextlib.suppress(OSError):
+        info = os.statvfs(folder)
+        free = f", {info.f_bavail * info.f_frsize / 2**20:.1f} MiB free"
+    return DiskFull(
+        f"the disk holding {folder} is full ({cause}{free}): free space there (the embedded server's data is in {cluster.pgdata}) "
+        "or set DWH_HOME to a folder on a disk with room, then run the command again"
+    )
+
+
+def _first_line_with(text: str, needles: tuple[str, ...]) -> str | None:
+    for line in text.splitlines():
+        if any(needle in line for needle in needles):
+            # "2026-12-01 21:46:52.947 UTC [10253] FATAL:  could not ..." -> "FATAL: could not ..."
+            for level in ("PANIC:", "FATAL:", "ERROR:", "LOG:"):
+                if level in line:
+                    return level + line.split(level, 1)[1]
+            return line.strip()
+    return None
+
+
+def _size(path: Path) -> int:
+    try:
+        return os.lstat(path).st_size
+    except OSError:
+        return 0
 
 
 def _last_user_left(cluster: Cluster, users: int) -> bool:

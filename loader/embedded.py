@@ -145,11 +145,22 @@ def _check_parent(home: Path, folder: Path) -> None:
             f"DWH_HOME {home} is inside {folder}, which belongs to {_account(info.st_uid)}: that account could swap DWH_HOME's files; "
             "set DWH_HOME to a folder of your own or give --database-url"
         )
-    if info.st_mode & 0o022 and not info.st_mode & stat.S_ISVTX:
+    if (info.st_mode & 0o002 or info.st_mode & 0o020 and not _private_group(info)) and not info.st_mode & stat.S_ISVTX:
         raise DatabaseUnavailable(
             f"DWH_HOME {home} is inside {folder}, which others may write (mode {stat.S_IMODE(info.st_mode):04o}): they could swap DWH_HOME's files; "
             "set DWH_HOME to a folder of your own or give --database-url"
         )
+
+
+def _private_group(info: os.stat_result) -> bool:
+    """Whether a folder's group is its owner's own group with no other member (umask 002 systems), as Debian's ssh allows."""
+    import grp
+
+    try:
+        owner, group = pwd.getpwuid(info.st_uid), grp.getgrgid(info.st_gid)
+    except KeyError:
+        return False
+    return owner.pw_gid == info.st_gid and set(group.gr_mem) <= {owner.pw_name}
 
 
 def _account(uid: int) -> str:

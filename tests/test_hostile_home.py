@@ -6,14 +6,11 @@ useradd (the tests run as root in CI); those tests are skipped when not root.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
+import grp
 import os
 import pwd
 import re
 import shutil
-import socket
-import stat
 import subprocess
 import sys
 import tempfile
@@ -100,13 +97,31 @@ def test_a_dwh_home_or_parent_others_may_write_is_refused(tmp_path):
         f"make it private (chmod 700 {open_home}) or set DWH_HOME elsewhere\n"
     )
     assert list(open_home.iterdir()) == [] and _mode(open_home) == 0o777  # not ours to change
-    parent = tmp_path / "group"
-    parent.mkdir()
-    parent.chmod(0o775)
-    done = _dwh("status", env=_env(DWH_HOME=str(parent / "dwh")))
+    own_gid = pwd.getpwuid(os.geteuid()).pw_gid
+    shared_gid = 65534 if os.geteuid() == 0 else next((g for g in os.getgroups() if g != own_gid), None)  # nogroup: not ours alone
+    if shared_gid is not None:
+        parent = tmp_path / "group"
+        parent.mkdir()
+        os.chown(parent, -1, shared_gid)
+        parent.chmod(0o775)
+        done = _dwh("status", env=_env(DWH_HOME=str(parent / "dwh")))
+        assert done.returncode == 3, done.stderr
+        assert done.stderr.startswith(f"dwh: error: DWH_HOME {parent / 'dwh'} is inside {parent}, which others may write (mode 0775)")
+        assert not (parent / "dwh").exists()
+    world = tmp_path / "world"
+    world.mkdir()
+    world.chmod(0o777)
+    done = _dwh("status", env=_env(DWH_HOME=str(world / "dwh")))
     assert done.returncode == 3, done.stderr
-    assert done.stderr.startswith(f"dwh: error: DWH_HOME {parent / 'dwh'} is inside {parent}, which others may write (mode 0775)")
-    assert not (parent / "dwh").exists()
+    assert done.stderr.startswith(f"dwh: error: DWH_HOME {world / 'dwh'} is inside {world}, which others may write (mode 0777)")
+    assert not (world / "dwh").exists()
+    own_group = tmp_path / "own-group"  # group-writable, but the group is ours alone (umask 002 systems)
+    own_group.mkdir()
+    own_group.chmod(0o775)
+    os.chown(own_group, -1, own_gid)
+    if not grp.getgrgid(own_group.stat().st_gid).gr_mem:
+        done = _dwh("status", env=_env(DWH_HOME=str(own_group / "dwh")))
+        assert done.returncode == 0, done.stderr
     sticky = tmp_path / "sticky"  # like /tmp: others may write, not replace what is ours
     sticky.mkdir()
     sticky.chmod(0o1777)
@@ -217,9 +232,8 @@ def test_a_root_run_server_holds_no_root_privilege(tmp_path):
     root_only.mkdir(mode=0o700)
     home = tmp_path / "home" / "dwh"  # under a root-only folder, as /root/.local/share/dwh is
     (tmp_path / "home").mkdir(mode=0o700)
-    account = pwd.getpwnam(SERVER_ACCOUNT) if _account_exists() else None
     with embedded_server(home, database="postgres") as url:
-        account = account or pwd.getpwnam(SERVER_ACCOUNT)
+        account = pwd.getpwnam(SERVER_ACCOUNT)  # made by dwh if it was missing
         pid, scratch = int((home / "pgdata" / "postmaster.pid").read_text().split()[0]), Cluster(home).postmaster()[1].parent
         assert scratch.name.startswith("dwh-server-")
         status = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines())
@@ -237,14 +251,6 @@ def test_a_root_run_server_holds_no_root_privilege(tmp_path):
     assert _mode(home) == 0o700 and home.stat().st_uid == 0
     assert (home / "pgdata").stat().st_uid == account.pw_uid and _mode(home / "pgdata") == 0o700
     assert not scratch.exists()  # the sandbox's folder goes with the server
-
-
-def _account_exists() -> bool:
-    try:
-        pwd.getpwnam(SERVER_ACCOUNT)
-    except KeyError:
-        return False
-    return True
 
 
 @needs_root

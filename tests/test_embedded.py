@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import pwd
 import shutil
 import signal
 import socket
@@ -26,7 +27,7 @@ import pytest
 import sqlalchemy as sa
 
 import loader
-from loader.embedded import Cluster, embedded_server, server_pid_alive
+from loader.embedded import SERVER_ACCOUNT, Cluster, embedded_server, server_pid_alive
 from loader.unchanged import bundled_psql
 
 SOURCE_ROOT = Path(loader.__file__).resolve().parent.parent
@@ -105,6 +106,11 @@ def _socket_dir(home: Path) -> Path:
     return Path((home / "pgdata" / "postmaster.pid").read_text().splitlines()[4])
 
 
+def _server_uid() -> int:
+    """Who runs the server: the account running dwh, or as root the unprivileged dwh-postgres."""
+    return pwd.getpwnam(SERVER_ACCOUNT).pw_uid if os.geteuid() == 0 else os.geteuid()
+
+
 # ------------------------------------------------------------------ folders
 
 
@@ -144,8 +150,11 @@ def test_socket_is_private_and_there_is_no_tcp_listener(length):
     try:
         with embedded_server(home) as url:
             folder = _socket_dir(home)
-            assert _mode(folder) == 0o700 and folder.stat().st_uid == os.geteuid()
-            assert folder == home / "run" if length == 20 else not folder.is_relative_to(home)
+            assert _mode(folder) == 0o700 and folder.stat().st_uid == _server_uid()
+            if os.geteuid() == 0:  # the sandbox's own folder, whatever DWH_HOME's length
+                assert folder.parent.name.startswith("dwh-server-") and _mode(folder.parent) == 0o711 and folder.parent.stat().st_uid == 0
+            else:
+                assert folder == home / "run" if length == 20 else not folder.is_relative_to(home)
             pid = int((home / "pgdata" / "postmaster.pid").read_text().splitlines()[0])
             assert psutil.Process(pid).net_connections(kind="inet") == []
             with psycopg.connect(url) as conn:
@@ -184,17 +193,21 @@ def test_dwh_home_with_an_unwritable_parent_is_one_line_exit_3(other_account):
         shutil.rmtree(base)
 
 
-def test_root_without_user_namespaces_is_one_line_exit_3(tmp_path):
-    """PostgreSQL refuses root; where no user namespace may be made, dwh says so instead."""
-    # Root of a user namespace whose own limit allows no further namespace (the limit is per namespace).
-    forbid = ["unshare", "--user", "--map-root-user", "sh", "-c", 'echo 0 > /proc/sys/user/max_user_namespaces && exec "$@"', "sh"]
-    if os.geteuid() != 0 or not shutil.which("unshare") or subprocess.run([*forbid, "true"], capture_output=True).returncode != 0:
-        pytest.skip("needs root and a user namespace to forbid further ones in")
-    done = subprocess.run([*forbid, sys.executable, "-m", "loader", "status"], env=_env(DWH_HOME=str(tmp_path / "dwh")), capture_output=True, text=True, timeout=120)
-    assert done.returncode == 3
+def test_root_that_cannot_hand_the_server_to_its_account_is_one_line_exit_3(tmp_path):
+    """PostgreSQL refuses root and dwh lends it no root: where the server's account cannot be used, dwh says so.
+
+    Root of a user namespace that maps only uid 0 cannot give pgdata to dwh-postgres.
+    (It used to be: a system that refuses user namespaces, the way root's server dropped root then.)
+    """
+    inside = ["unshare", "--user", "--map-root-user"]
+    if os.geteuid() != 0 or not shutil.which("unshare") or subprocess.run([*inside, "true"], capture_output=True).returncode != 0:
+        pytest.skip("needs root and a user namespace")
+    Cluster(tmp_path).account  # the account exists before: inside, useradd could not make it
+    done = subprocess.run([*inside, sys.executable, "-m", "loader", "status"], env=_env(DWH_HOME=str(tmp_path / "dwh")), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 3, done.stderr
     assert done.stderr == (
-        "dwh: error: PostgreSQL does not run as root and this system refuses dwh a user namespace to drop root in "
-        "(see user.max_user_namespaces or the container's seccomp profile); run dwh as an ordinary user or give --database-url\n"
+        f"dwh: error: PostgreSQL does not run as root and dwh could not give {tmp_path / 'dwh' / 'pgdata'} to the account dwh-postgres "
+        "that runs it: Invalid argument; run dwh as an ordinary user or give --database-url\n"
     )
     assert not (tmp_path / "dwh" / "pgdata" / "PG_VERSION").exists()
 
@@ -266,11 +279,12 @@ def test_the_server_asks_every_login_for_its_password(tmp_path):
 
 def test_a_cluster_made_without_passwords_gets_one(tmp_path):
     """Data folders made by the wheel's life cycle trust every local connection: dwh closes that."""
-    from loader.embedded import _run, binaries
-
     home = tmp_path / "dwh"
     home.mkdir(mode=0o700)
-    _run([str(binaries() / "initdb"), "-D", str(home / "pgdata"), "-U", "postgres", "--auth=trust"], tmp_path / "initdb.log")
+    cluster = Cluster(home)
+    cluster._check_pgdata()  # as dwh does: pgdata made for the account that runs the server
+    cluster.initdb("--auth=trust")
+    (home / "server.log").unlink()
     with embedded_server(home) as url:
         with psycopg.connect(url) as conn:
             assert conn.execute("select rolpassword like 'SCRAM-SHA-256$%' from pg_authid where rolname = 'postgres'").fetchone() == (True,)

@@ -1,4 +1,4 @@
-"""The placement search against the counts and possibilities data/CURATION.md gives, and report.onzekere_cellen."""
+"""The placement search against the counts and possibilities data/CURATION.md gives, and report.open_cellen."""
 
 from __future__ import annotations
 
@@ -132,9 +132,9 @@ def test_a_choice_that_breaks_the_totals_is_not_a_placement(tmp_path, capsys):
     text = path.read_text(encoding="utf-8")
     # 7877 Voltooid prints one "4"; the curation puts it in 2022 LDE. In 2023 CMW the Voltooid
     # column totals (2023 CMW 16) no longer hold.
-    before = "T2c_project,2022,LDE,VOLTOOID,_T,_T,7877,4,ambiguous,221"
+    before = "T2c_project,2022,LDE,VOLTOOID,_T,_T,7877,4,open,221"
     assert before in text
-    path.write_text(text.replace(before, "T2c_project,2023,CMW,VOLTOOID,_T,_T,7877,4,ambiguous,221"), encoding="utf-8")
+    path.write_text(text.replace(before, "T2c_project,2023,CMW,VOLTOOID,_T,_T,7877,4,open,221"), encoding="utf-8")
     before_ranges = (copy / placements.RANGE_FILE).read_bytes()
     assert main(["placements", "--source", str(source_text()), "--data", str(copy), "--write"]) == 2
     captured = capsys.readouterr()
@@ -145,20 +145,20 @@ def test_a_choice_that_breaks_the_totals_is_not_a_placement(tmp_path, capsys):
     assert (copy / placements.RANGE_FILE).read_bytes() == before_ranges  # nothing written
 
 
-def test_uncertain_cells_view(loaded_engine):
+@pytest.mark.parametrize("view", ["open_cellen", "onzekere_cellen"])  # the old name reads the new view
+def test_open_cells_view(loaded_engine, view):
     expected = curation_possibilities()
     with loaded_engine.connect() as conn:
-        rows = conn.execute(sa.text("select * from report.onzekere_cellen")).mappings().all()
-        ambiguous = conn.execute(
-            sa.text("select count(*) from dwh.trajectory_end where status_id = 'ambiguous'")
+        rows = conn.execute(sa.text(f"select * from report.{view}")).mappings().all()
+        chosen = conn.execute(
+            sa.text("select count(*) from dwh.trajectory_end where status_id = 'open'")
         ).scalar_one()
         labels = dict(conn.execute(sa.text("select esf_project_id, label from dwh.esf_project")).all())
     by_key = {(r["rij"], r["kolom"]): r for r in rows}
     assert len(by_key) == len(rows)
-    # Every figure placed by choice is an uncertain cell, with its value as the chosen one.
-    assert sum(1 for r in rows if r["status"] == "ambiguous") == ambiguous == 35
-    assert all(r["gekozen_waarde"] is not None for r in rows if r["status"] == "ambiguous")
-    assert all(r["status"] is None for r in rows if r["status"] != "ambiguous")  # no proven figure is uncertain
+    # One word for every open cell; every figure placed by choice is one, with its value as the chosen one.
+    assert {r["status"] for r in rows} == {"open"}
+    assert sum(1 for r in rows if r["gekozen_waarde"] is not None) == chosen == 35
     # The bounds and the placement counts follow from the possibilities the curation log lists.
     listed = 0
     for (project, phase), options in expected.items():

@@ -179,3 +179,20 @@ def test_open_cells_view(loaded_engine, view):
     assert listed == len(rows)
     cell = by_key[("7738 Doorstroom Sociale Economie (Stad Gent) / Stopgezet", "2022 CMW")]
     assert (cell["gekozen_waarde"], cell["minimum"], cell["maximum"]) == (1, 0, 1)
+
+
+def test_the_curation_log_says_which_sums_are_fixed_as_the_search_finds(results):
+    """CURATION.md's table of fixed and open sums is what the placement search gives, not a list typed by hand."""
+    text = CURATION.read_text(encoding="utf-8")
+    section = text[text.index("**Which sums the printed numbers fix.**"):text.index("## Conventions")]
+    documented = dict(re.findall(r"^\| ((?:one|a) [^|]+?) \| ((?:fixed|open in \d+ of \d+ rows)) \|$", section, flags=re.M))
+    project = results["T2c_project"]
+    rows = len(project.table.rows) - 1  # the Eindtotaal row is not placed
+    found = {
+        v.name: "fixed" if v.fixed else f"open in {v.open_rows} of {rows} rows"
+        for v in placements.sum_verdicts([project])
+    }
+    assert documented == found
+    # What the issue relied on: each project x phase total is fixed, its split over years and measures is not.
+    assert found["a row's six cells (its total over end years and measures)"] == "fixed"
+    assert all(v.fixed for v in placements.sum_verdicts([results["T2c_provincie"], results["T2c_leeftijd"]]))

@@ -233,12 +233,16 @@ def _sheet(sheet, table: Table) -> None:
         if shown.status in (None, "printed"):
             continue
         cell = sheet.cell(row=first_row + shown.row, column=shown.column + 1)
-        where = (
-            f"blank in our placement, but other placements that fit the document put {shown.minimum} to {shown.maximum} here. "
-            if shown.is_open_blank
-            else (f"other placements put {shown.minimum} to {shown.maximum} here. " if shown.status == render.OPEN else "")
-        )
-        cell.comment = Comment(f"{shown.status}: {where}{render.explain(table, shown.status)}", "dwh", width=320, height=160)
+        if shown.is_open_blank:  # the status's description speaks of a printed figure: not of a blank
+            note = (
+                f"blank in our placement, but other placements that fit the document put {shown.minimum} to "
+                f"{shown.maximum} here. {render.SEE_ALSO.get(shown.status, 'See report.cellen')}."
+            )
+        elif shown.status == render.OPEN:
+            note = f"other placements put {shown.minimum} to {shown.maximum} here. {render.explain(table, shown.status)}"
+        else:
+            note = render.explain(table, shown.status)
+        cell.comment = Comment(f"{shown.status}: {note}", "dwh", width=320, height=160)
         cell.fill = fill
 
     widths = []

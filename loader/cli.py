@@ -419,14 +419,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("placements", "every placement of the T2c tables' printed numbers that fits the document", data=True)
     p.add_argument("--source", metavar="FILE", required=True, help="the text extraction the source lines refer to (see data/CURATION.md)")
-    p.add_argument("--write", action="store_true", help="write the uncertain cells to trajectory_end_range.csv in the data folder")
+    p.add_argument("--write", action="store_true", help="write the open cells to trajectory_end_range.csv in the data folder")
     p.set_defaults(func=cmd_placements)
 
     p = command("tables", "list the document's tables: id, answer, grain, caption", data=True)
     p.add_argument("--width", type=_width, metavar="N", help="wrap to N characters (default: $COLUMNS, else the terminal's width, else 100)")
     p.set_defaults(func=cmd_tables)
 
-    p = command("show", "print one report view as the document's table, uncertain figures marked")
+    p = command("show", "print one report view as the document's table, open cells marked")
     p.add_argument("table_id", nargs="?", help="table id, e.g. T1_provincie (see `dwh tables`)")
     p.add_argument("--all", action="store_true", help="every table, in document order")
     p.add_argument("--format", choices=FORMATS, default="text")

@@ -1,8 +1,9 @@
 """`dwh export`: every report table as a sheet of one workbook, or as a Frictionless data package.
 
 The workbook is for reading: counts as #,##0 and euros as #,##0.00 (chosen from the view's column
-types), columns as wide as their labels, caption above the table, header frozen, every figure that
-is not placed without doubt shaded and carrying a cell note, and a legend under the table.
+types), columns as wide as their labels, caption above the table, header frozen, every cell the
+printed numbers leave open (a figure, or a blank with the range it may hold) or show inconsistent
+shaded and carrying a cell note, and a legend under the table that counts them.
 
 The CSV export is for tools: one CSV per table whose first line is the header and whose figures
 are plain numbers (amounts with a decimal point), plus ``cellen.csv`` with the curation status of
@@ -28,12 +29,12 @@ from loader.render import AMOUNT, COUNT, LABEL, Table
 
 WORKBOOK = "doorstroom-sv221-2024.xlsx"
 CELLS_FILE = "cellen.csv"
-CELLS_COLUMNS = ["tabel", "rij", "kolom", "waarde", "status", "bronregel"]
+CELLS_COLUMNS = ["tabel", "rij", "kolom", "waarde", "status", "minimum", "maximum", "bronregel"]
 PACKAGE_FILE = "datapackage.json"
 
 NUMBER_FORMATS = {COUNT: "#,##0", AMOUNT: "#,##0.00"}
 _MAX_WIDTH = 80  # longer labels wrap in their cell rather than push the figures off screen
-_NOTE_FILL = "FFF2CC"  # light yellow: the cell is not placed without doubt
+_NOTE_FILL = "FFF2CC"  # light yellow: the printed numbers do not fix the cell
 
 
 class ExportFailed(DwhError):
@@ -111,7 +112,9 @@ _FIELD_TYPES = {LABEL: "string", COUNT: "integer", AMOUNT: "number"}
 
 
 def _status_note(table: Table) -> str:
-    flagged = " ".join(f"{n} figures are {s}: {render.explain(table, s)}" for s, n in render.counted_statuses(table))
+    flagged = " ".join(
+        f"{render.how_many(figures, blanks)} are {s}: {render.explain(table, s)}" for s, figures, blanks in render.counted_statuses(table)
+    )
     return (
         f" The curation status of every figure is in resource cellen (tabel = '{table.table_id}', rij = the row "
         "labels joined with ' / ', kolom = the column name)." + (f" {flagged}" if flagged else " Every figure is placed without doubt.")
@@ -144,8 +147,9 @@ _CELLS_RESOURCE = {
     "title": "Curation status of every printed figure",
     "description": "One row per figure the document prints (the view report.cellen): where it stands in its table's CSV "
     "(tabel, rij = the row labels joined with ' / ', empty labels skipped, kolom = the column name), its value and "
-    "its curation status. printed: placed without doubt; ambiguous: printed, but the printed totals allow other cells "
-    "(see data/CURATION.md and the view report.onzekere_cellen); inconsistent: a total that disagrees with its cells.",
+    "its status and range. printed: fixed by the printed numbers; open: the printed numbers leave the cell open, a figure "
+    "placed by a documented choice or a blank (waarde empty) other placements fill, holding minimum to maximum (see "
+    "data/CURATION.md and the view report.open_cellen); inconsistent: a total that disagrees with its cells.",
     "profile": "tabular-data-resource",
     "format": "csv",
     "mediatype": "text/csv",
@@ -155,8 +159,11 @@ _CELLS_RESOURCE = {
             {"name": "tabel", "type": "string", "description": "Table id; the table's file is <tabel>.csv"},
             {"name": "rij", "type": "string", "description": "The row labels of the figure, empty ones skipped, joined with ' / '"},
             {"name": "kolom", "type": "string", "description": "The column of the figure"},
-            {"name": "waarde", "type": "number", "description": "The figure: a count, or euro for T2e_betalingen"},
-            {"name": "status", "type": "string", "description": "printed, ambiguous or inconsistent", "constraints": {"enum": ["printed", "ambiguous", "inconsistent"]}},
+            # Only waarde is ever empty (an open blank cell); an empty rij is a table without row labels.
+            {"name": "waarde", "type": "number", "description": "The figure: a count, or euro for T2e_betalingen; empty on an open blank cell", "missingValues": [""]},
+            {"name": "status", "type": "string", "description": "printed, open or inconsistent", "constraints": {"enum": ["printed", "open", "inconsistent"]}},
+            {"name": "minimum", "type": "number", "description": "Smallest value the placements that fit the document put in the cell (a blank counts as 0)"},
+            {"name": "maximum", "type": "number", "description": "Largest value the placements that fit the document put in the cell"},
             {"name": "bronregel", "type": "integer", "description": "Line of the text extraction of the PDF where the figure is printed"},
         ],
         "primaryKey": ["tabel", "rij", "kolom"],
@@ -230,10 +237,21 @@ def _sheet(sheet, table: Table) -> None:
             cell = sheet.cell(row=first_row + r, column=c + 1, value=value)
             if kinds[c] != LABEL:
                 cell.number_format = NUMBER_FORMATS[kinds[c]]
-            status = table.status.get((r, c))
-            if status:
-                cell.comment = Comment(f"{status}: {render.explain(table, status)}", "dwh", width=320, height=140)
-                cell.fill = fill
+    for shown in render.cells(table):
+        if shown.status in (None, "printed"):
+            continue
+        cell = sheet.cell(row=first_row + shown.row, column=shown.column + 1)
+        if shown.is_open_blank:  # the status's description speaks of a printed figure: not of a blank
+            note = (
+                f"blank in our placement, but other placements that fit the document put {shown.minimum} to "
+                f"{shown.maximum} here. {render.SEE_ALSO.get(shown.status, 'See report.cellen')}."
+            )
+        elif shown.status == render.OPEN:
+            note = f"other placements put {shown.minimum} to {shown.maximum} here. {render.explain(table, shown.status)}"
+        else:
+            note = render.explain(table, shown.status)
+        cell.comment = Comment(f"{shown.status}: {note}", "dwh", width=320, height=160)
+        cell.fill = fill
 
     widths = []
     for c in range(ncols):
@@ -250,8 +268,8 @@ def _sheet(sheet, table: Table) -> None:
     sheet.freeze_panes = sheet.cell(row=first_row, column=table.label_columns + 1)
 
     legend_row = first_row + len(table.rows) + 1
-    for n, (status, count) in enumerate(render.counted_statuses(table)):
-        text = f"Shaded cells with a note ({count}) are {status}: {render.explain(table, status)}"
+    for n, (status, figures, blanks) in enumerate(render.counted_statuses(table)):
+        text = f"Shaded cells with a note ({render.how_many(figures, blanks)}) are {status}: {render.explain(table, status)}"
         _spanning_text(sheet, legend_row + n, text, widths).font = Font(italic=True)
 
 

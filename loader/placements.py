@@ -451,6 +451,51 @@ def uncertain_cells(results: list[TableResult]) -> list[UncertainCell]:
     return sorted(out, key=lambda cell: (order.index(cell.table_id), cell.line, cell.column))
 
 
+# ------------------------------------------------------------------ which sums the printed numbers fix
+
+#: Sums of a T2c table's cells a reader may take, each as the groups of columns (indexes into
+#: COLUMNS) it adds up within one printed row, or None for the column totals over all rows of a phase.
+SUMS = {
+    "one cell": tuple((c,) for c in range(WIDTH)),
+    "a row's cells of one end year (CMW + LDE)": ((0, 1), (2, 3), (4, 5)),
+    "a row's cells of one measure (2021 to 2023)": ((0, 2, 4), (1, 3, 5)),
+    "a row's six cells (its total over end years and measures)": (tuple(range(WIDTH)),),
+    "a column over all rows of one phase (the column totals)": None,
+}
+
+
+@dataclass(frozen=True)
+class SumVerdict:
+    table_id: str
+    name: str  # a key of SUMS
+    open_rows: int  # printed rows where the sum differs between placements (0: the sum is fixed)
+
+    @property
+    def fixed(self) -> bool:
+        return self.open_rows == 0
+
+
+def sum_verdicts(results: list[TableResult]) -> list[SumVerdict]:
+    """For every table and every sum of SUMS: in how many rows its value differs between the
+    placements that fit the document. A sum over rows of one phase is what every placement must
+    reach (the column totals the three T2c tables share), so it is fixed wherever a placement exists."""
+    out = []
+    for result in results:
+        for name, groups in SUMS.items():
+            if groups is None:
+                out.append(SumVerdict(result.table_id, name, 0 if result.placements else len(result.table.rows)))
+                continue
+            open_rows = 0
+            for part in result.parts:
+                for i, unit in enumerate(part.count.units):
+                    possible = part.count.possible(i)
+                    for key in unit.options[0]:
+                        sums = {tuple(sum(zeros(option[key])[c] for c in group) for group in groups) for option in possible}
+                        open_rows += len(sums) > 1
+            out.append(SumVerdict(result.table_id, name, open_rows))
+    return out
+
+
 #: Where the search's result lives in a curated dataset folder (the table dwh.trajectory_end_range).
 RANGE_FILE = "trajectory_end_range.csv"
 CSV_HEADER = (

@@ -1,9 +1,10 @@
 """Printing a report view the way the document prints it (text, markdown) or for scripts (csv, json).
 
-Every output shows how sure each figure is: a figure whose curation status is not ``printed``
-carries a mark (text, markdown) and a legend under the table says what the mark means; JSON gives
-every figure its status. CSV stays clean numbers (``dwh export --format csv`` carries the status in
-a companion file).
+Every output shows how sure each cell is (``cells`` yields them, for every output alike): a cell
+the printed numbers do not fix carries a mark (text, markdown): an open figure, an open blank with
+the range it may hold, an inconsistent total; a legend under the table counts them and says what
+the mark means. JSON gives every cell its status and every open cell its range. CSV stays clean
+numbers (``dwh export --format csv`` carries the status in a companion file).
 """
 
 from __future__ import annotations
@@ -20,11 +21,12 @@ FORMATS = ("text", "csv", "json", "markdown")
 
 LABEL, COUNT, AMOUNT = "label", "count", "amount"
 
-#: The mark after a figure, per curation status; a status added later without a mark here gets "?".
-MARKS = {"ambiguous": "*", "inconsistent": "!"}
-#: Where a reader finds more about the figures of a status.
+#: The mark after a cell, per status; a status added later without a mark here gets "?".
+OPEN = "open"
+MARKS = {OPEN: "*", "inconsistent": "!"}
+#: Where a reader finds more about the cells of a status.
 SEE_ALSO = {
-    "ambiguous": "The possible placements are listed in data/CURATION.md and the view report.onzekere_cellen",
+    OPEN: "The range of every open cell is in the view report.open_cellen, the possible placements in data/CURATION.md",
     "inconsistent": "Both figures are in dwh.source_inconsistency and `dwh reconcile`",
 }
 
@@ -38,8 +40,11 @@ class Table:
     label_columns: int  # how many leading columns are row labels
     #: per column: "label", "count" or "amount" (euro), from the view's column types
     kinds: list[str] = field(default_factory=list)
-    #: (row index, column index) -> curation status, for every figure whose status is not "printed"
+    #: (row index, column index) -> status, for every cell the printed numbers do not fix (report.cellen):
+    #: "open" (a figure, or a blank, other placements fill differently) or "inconsistent"
     status: dict[tuple[int, int], str] = field(default_factory=dict)
+    #: (row index, column index) -> (minimum, maximum) the placements allow, for every open cell
+    ranges: dict[tuple[int, int], tuple] = field(default_factory=dict)
     #: curation status -> what it means (dwh.observation_status), for the statuses in `status`
     statuses: dict[str, str] = field(default_factory=dict)
     #: the view's comment and its columns' comments, for the data package of `dwh export`
@@ -54,6 +59,40 @@ class Table:
 
 def mark(status: str | None) -> str:
     return "" if status in (None, "printed") else MARKS.get(status, "?")
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One figure cell of a report table: its value (None where blank), how sure it is, its range."""
+
+    row: int
+    column: int
+    value: object
+    #: "printed" (a figure the printed numbers fix), "open", "inconsistent", or None for a blank
+    #: that every placement leaves blank
+    status: str | None
+    minimum: object = None  # the range the placements allow: the figure itself where it is fixed
+    maximum: object = None
+
+    @property
+    def is_open_blank(self) -> bool:
+        return self.value is None and self.status is not None
+
+
+def cells(table: Table):
+    """Every figure cell of the table, row by row, with its status and range: the one account of
+    how sure each cell is that `dwh show`, the workbook and other publications render."""
+    for r, row in enumerate(table.rows):
+        for c in range(table.label_columns, len(table.columns)):
+            value = row[c]
+            status = table.status.get((r, c), None if value is None else "printed")
+            low, high = table.ranges.get((r, c), (value, value))
+            yield Cell(r, c, value, status, low, high)
+
+
+def span(cell: Cell) -> str:
+    """An open blank's range as the outputs print it: [0-1]."""
+    return f"[{belgian(cell.minimum)}-{belgian(cell.maximum)}]"
 
 
 def belgian(value) -> str:
@@ -87,37 +126,50 @@ def explain(table: Table, status: str) -> str:
     return f"{what}. {SEE_ALSO.get(status, 'See dwh.observation_status')}."
 
 
-def counted_statuses(table: Table) -> list[tuple[str, int]]:
-    """Each curation status other than printed that occurs in the table, with how many figures have it."""
-    found = sorted(set(table.status.values()))
-    return [(s, sum(1 for v in table.status.values() if v == s)) for s in found]
+def counted_statuses(table: Table) -> list[tuple[str, int, int]]:
+    """Each status other than printed that occurs in the table, with how many figures and how many
+    blank cells have it."""
+    found: dict[str, list[int]] = {}
+    for cell in cells(table):
+        if cell.status not in (None, "printed"):
+            found.setdefault(cell.status, [0, 0])[cell.is_open_blank] += 1
+    return [(s, *found[s]) for s in sorted(found)]
+
+
+def how_many(figures: int, blanks: int) -> str:
+    parts = []
+    if figures or not blanks:
+        parts.append(f"{figures} {'figure' if figures == 1 else 'figures'}")
+    if blanks:
+        parts.append(f"{blanks} blank {'cell' if blanks == 1 else 'cells'}")
+    return ", ".join(parts)
 
 
 def legend(table: Table) -> list[str]:
-    """One line per curation status that occurs in the table, with its mark."""
-    return [
-        f"{mark(status)} {status} ({count} {'figure' if count == 1 else 'figures'}): {explain(table, status)}"
-        for status, count in counted_statuses(table)
-    ]
-
-
-def _cells(table: Table, escape_mark=lambda m: m) -> list[list[str]]:
-    """Every cell as printed; marked figures get their mark and, so digits stay aligned, the other
-    figures of a column that holds a mark get a space in its place."""
-    marked_columns = {c for _, c in table.status}
+    """One line per status that occurs in the table, with its mark and how many cells have it."""
     out = []
-    for r, row in enumerate(table.rows):
-        cells = []
-        for c, v in enumerate(row):
-            if c < table.label_columns:
-                cells.append("" if v is None else str(v))
-                continue
-            text = belgian(v)
-            if c in marked_columns:
-                m = mark(table.status.get((r, c)))
-                text = text + escape_mark(m) if m else (text + " " if text else text)
-            cells.append(text)
-        out.append(cells)
+    for status, figures, blanks in counted_statuses(table):
+        blank_note = f" A blank shown as [0-1]{mark(status)} is empty in our placement, but other placements put 0 to 1 there." if blanks else ""
+        out.append(f"{mark(status)} {status} ({how_many(figures, blanks)}): {explain(table, status)}{blank_note}")
+    return out
+
+
+def _cells(table: Table, escape=lambda text: text) -> list[list[str]]:
+    """Every cell as printed; a cell that is not fixed gets its mark (an open blank its range too) and,
+    so digits stay aligned, the other figures of a column that holds a mark get a space in its place."""
+    marked_columns = {c for _, c in table.status}
+    out = [["" if v is None else str(v) for v in row[: table.label_columns]] for row in table.rows]
+    for cell in cells(table):
+        text = belgian(cell.value)
+        if cell.column in marked_columns:
+            m = mark(cell.status)
+            if cell.is_open_blank:
+                text = escape(span(cell) + m)
+            elif m:
+                text = text + escape(m)
+            elif text:
+                text = text + " "
+        out[cell.row].append(text)
     return out
 
 
@@ -137,17 +189,21 @@ def as_markdown(table: Table, width: int | None = None) -> str:
     def esc(v: str) -> str:
         return v.replace("|", "\\|")
 
-    # The mark is escaped so that two marks in a line never turn into emphasis.
-    cells = _cells(table, escape_mark=lambda m: "\\" + m)
+    def escape(text: str) -> str:
+        # Marks and brackets are escaped so that two marks in a line never turn into emphasis, nor a
+        # range into a link.
+        return "".join("\\" + ch if ch in "*![]" else ch for ch in text)
+
+    shown = _cells(table, escape=escape)
     align = [":--" if i < table.label_columns else "--:" for i in range(len(table.columns))]
     out = [f"**{table.table_id}**: {esc(table.caption)}", ""]
     out.append("| " + " | ".join(esc(c) for c in table.columns) + " |")
     out.append("| " + " | ".join(align) + " |")
-    out += ["| " + " | ".join(esc(v.rstrip()) for v in r) + " |" for r in cells]
+    out += ["| " + " | ".join(esc(v.rstrip()) for v in r) + " |" for r in shown]
     notes = legend(table)
     if notes:
         out.append("")
-        out += ["\\" + note for note in notes]
+        out += [escape(note) for note in notes]
     return "\n".join(out) + "\n"
 
 
@@ -168,18 +224,27 @@ def _json_value(v):
 
 
 def as_json(table: Table, width: int | None = None) -> str:
-    figures = range(table.label_columns, len(table.columns))
+    status: list[dict] = [{} for _ in table.rows]
+    ranges: list[dict] = [{} for _ in table.rows]
+    for cell in cells(table):
+        name = table.columns[cell.column]
+        if cell.status is not None:
+            status[cell.row][name] = cell.status
+        if cell.status not in (None, "printed"):
+            ranges[cell.row][name] = [_json_value(cell.minimum), _json_value(cell.maximum)]
     document = {
         "table_id": table.table_id,
         "caption": table.caption,
         "columns": table.columns,
         "column_kinds": {c: table.kind(i) for i, c in enumerate(table.columns)},
         "rows": [{c: _json_value(v) for c, v in zip(table.columns, row)} for row in table.rows],
-        "cell_status": [
-            {table.columns[c]: table.status.get((r, c), "printed") for c in figures if row[c] is not None}
-            for r, row in enumerate(table.rows)
-        ],
+        # Per row: the status of every figure and of every open blank; a blank that every
+        # placement leaves blank has none.
+        "cell_status": status,
+        # Per row: [minimum, maximum] of every cell that is not fixed (a blank counts as 0).
+        "cell_range": ranges,
         "statuses": {s: table.statuses.get(s, "") for s in sorted(set(table.status.values()))},
+        "status_counts": {s: {"figures": f, "blank_cells": b} for s, f, b in counted_statuses(table)},
     }
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
 

@@ -71,25 +71,37 @@ def row_key(labels) -> str:
 
 
 def cell_status(conn: sa.Connection, table: Table) -> None:
-    """Fill in which figures of the table are not placed without doubt, and what their status means."""
+    """Fill in which cells of the table are not fixed by the printed numbers (open figures and open
+    blanks, inconsistent totals), with their range, and what their status means."""
     if conn.execute(sa.text("select to_regclass(:v)"), {"v": CELLS_VIEW}).scalar() is None:
         raise DatabaseUnavailable(f"the report views predate {CELLS_VIEW}: run `dwh migrate` to re-create them")
-    uncertain = conn.execute(
-        sa.text(f"select rij, kolom, status from {CELLS_VIEW} where tabel = :t and status <> 'printed'"),
-        {"t": table.table_id},
-    ).all()
-    if not uncertain:
+    try:
+        flagged = conn.execute(
+            sa.text(f"select rij, kolom, status, minimum, maximum from {CELLS_VIEW} where tabel = :t and status <> 'printed'"),
+            {"t": table.table_id},
+        ).all()
+    except sa.exc.ProgrammingError as exc:  # report.cellen of an older dwh, without the ranges
+        raise DatabaseUnavailable(f"the report views predate the ranges of {CELLS_VIEW}: run `dwh migrate` to re-create them") from exc
+    if not flagged:
         return
     rows = {row_key(row[: table.label_columns]): r for r, row in enumerate(table.rows)}
     columns = {name: c for c, name in enumerate(table.columns)}
-    for rij, kolom, status in uncertain:
+    for rij, kolom, status, minimum, maximum in flagged:
         if rij not in rows or kolom not in columns:
             # A view was changed without sql/report/cellen.sql: say so rather than mark a wrong cell.
             raise RuntimeError(f"report.cellen names a cell {rij!r}, {kolom!r} that {table.table_id} does not have; sql/report/cellen.sql must build the labels as the view does")
-        table.status[(rows[rij], columns[kolom])] = status
+        where = (rows[rij], columns[kolom])
+        table.status[where] = status
+        if minimum is not None:
+            table.ranges[where] = (_plain_number(minimum), _plain_number(maximum))
     os_ = schema.observation_status
     wanted = sorted(set(table.status.values()))
     table.statuses = dict(conn.execute(sa.select(os_.c.status_id, os_.c.description).where(os_.c.status_id.in_(wanted))).all())
+
+
+def _plain_number(value):
+    """report.cellen gives every range as numeric; a count's range is shown as a whole number."""
+    return int(value) if value == int(value) and value.as_tuple().exponent == 0 else value
 
 
 def read_table(conn: sa.Connection, entry: CatalogEntry) -> Table:

@@ -21,9 +21,9 @@ from loader.cli import main
 GOLDEN = Path(__file__).parent / "golden"
 DATA = Path(__file__).parent.parent / "data"
 
-# data/CURATION.md, "Flagged cells": every ambiguous figure of T2c_project as
+# data/CURATION.md, "Flagged cells": every open figure of T2c_project as
 # (project, phase, end year, measure, value).
-AMBIGUOUS = [
+OPEN_FIGURES = [
     ("7738", "Stopgezet", "2022", "CMW", 1), ("7738", "Stopgezet", "2023", "LDE", 1),
     ("7874", "Voltooid", "2021", "CMW", 1), ("7874", "Voltooid", "2023", "LDE", 1),
     ("7874", "Stopgezet", "2021", "LDE", 7), ("7874", "Stopgezet", "2022", "LDE", 1),
@@ -49,7 +49,22 @@ AMBIGUOUS = [
     ("7889", "Stopgezet", "2022", "CMW", 1), ("7889", "Stopgezet", "2022", "LDE", 3),
     ("7889", "Stopgezet", "2023", "CMW", 2),
 ]  # fmt: skip
-EXPECTED_MARKED = {(p, phase, f"{y} {m}") for p, phase, y, m, _ in AMBIGUOUS}
+EXPECTED_MARKED = {(p, phase, f"{y} {m}") for p, phase, y, m, _ in OPEN_FIGURES}
+
+
+def _open_cells() -> dict[tuple[str, str, str], tuple[int, int]]:
+    """data/trajectory_end_range.csv, the placement search's open cells of T2c_project (checked
+    against a fresh search by tests/test_placements.py): (project, phase, column) -> (min, max)."""
+    with open(DATA / "trajectory_end_range.csv", newline="", encoding="utf-8") as fh:
+        return {
+            (r["esf_project_id"], r["phase_id"].capitalize(), f"{r['end_year_id']} {r['measure_id']}"): (int(r["minimum"]), int(r["maximum"]))
+            for r in csv.DictReader(fh)
+        }
+
+
+OPEN_CELLS = _open_cells()
+#: The open cells our placement leaves blank: 38 (data/CURATION.md, "Uncertain cells: 73").
+OPEN_BLANKS = {k: v for k, v in OPEN_CELLS.items() if k not in EXPECTED_MARKED}
 
 
 def _golden(table_id: str) -> list[list[str]]:
@@ -89,9 +104,13 @@ def _dwh(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
 
 def test_every_figure_of_every_view_has_its_place_and_status_in_cellen(loaded_engine):
     with loaded_engine.connect() as conn:
-        cells = conn.execute(sa.text("select tabel, rij, kolom, waarde, status from report.cellen")).all()
-    keys = Counter((t, r, k) for t, r, k, _, _ in cells)
+        everything = conn.execute(sa.text("select tabel, rij, kolom, waarde, status from report.cellen")).all()
+    keys = Counter((t, r, k) for t, r, k, _, _ in everything)
     assert max(keys.values()) == 1, "a cell of a report view is named twice"
+    # Besides the figures, report.cellen lists the open cells our placement leaves blank.
+    blanks = {(t, *_project_key(r), k) for t, r, k, w, s in everything if w is None}
+    assert blanks == {("T2c_project", *key) for key in OPEN_BLANKS}
+    cells = [c for c in everything if c.waarde is not None]
     by_key = {(t, r, k): (w, s) for t, r, k, w, s in cells}
     printed_cells = {r["table_id"]: int(r["printed_cells"]) for r in _catalogue()}
     for table_id in TABLE_IDS:
@@ -108,14 +127,19 @@ def test_every_figure_of_every_view_has_its_place_and_status_in_cellen(loaded_en
         assert len(mine) == printed_cells[table_id], table_id
 
 
-def test_cellen_flags_exactly_the_ambiguous_figures_of_curation_md(loaded_engine):
+def test_cellen_flags_exactly_the_open_cells_of_curation_md(loaded_engine):
     with loaded_engine.connect() as conn:
-        flagged = conn.execute(sa.text("select tabel, rij, kolom, waarde, status from report.cellen where status <> 'printed'")).all()
+        flagged = conn.execute(sa.text("select tabel, rij, kolom, waarde, status, minimum, maximum from report.cellen where status <> 'printed'")).all()
+        fixed = conn.execute(sa.text("select count(*) from report.cellen where status = 'printed' and not (minimum = waarde and maximum = waarde)")).scalar_one()
     assert {t for t, *_ in flagged} == {"T2c_project"}
-    assert {s for *_, s in flagged} == {"ambiguous"}
-    assert sorted((*_project_key(r), k, int(w)) for _, r, k, w, _ in flagged) == sorted(
-        (p, phase, f"{y} {m}", v) for p, phase, y, m, v in AMBIGUOUS
+    assert {c.status for c in flagged} == {"open"}
+    figures = [c for c in flagged if c.waarde is not None]
+    assert sorted((*_project_key(c.rij), c.kolom, int(c.waarde)) for c in figures) == sorted(
+        (p, phase, f"{y} {m}", v) for p, phase, y, m, v in OPEN_FIGURES
     )
+    assert {(*_project_key(c.rij), c.kolom): (c.minimum, c.maximum) for c in flagged} == OPEN_CELLS
+    assert len(figures) == 35 and len(flagged) == 73  # data/CURATION.md, "Uncertain cells: 73"
+    assert fixed == 0
 
 
 # ------------------------------------------------------------------ dwh show
@@ -146,23 +170,30 @@ def _text_cells(out: str, labels: int) -> list[tuple[str, list[str]]]:
     return found
 
 
-def test_show_text_marks_exactly_the_ambiguous_figures_and_explains_the_mark(loaded_db):
+def test_show_text_marks_exactly_the_open_cells_and_explains_the_mark(loaded_db):
     done = _dwh("show", "T2c_project", "--width", "400", "--database-url", loaded_db)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert RULE.fullmatch(lines[3]) and len(re.findall("-+", lines[3])) == 8  # one block
     spans = [m.span() for m in re.finditer(r"-+", lines[3])]
     header = [lines[2][a:b].strip() for a, b in spans]
-    marked = set()
+    marked, ranges = set(), {}
     for line in lines[4:]:
         if not line.strip():
             break
         cells = [line[a:b].strip() for a, b in spans]
-        marked |= {(cells[0].split()[0], cells[1], header[c]) for c in range(2, 8) if cells[c].endswith("*")}
+        for c in range(2, 8):
+            key = (cells[0].split()[0], cells[1], header[c])
+            if found := re.fullmatch(r"\[(\d+)-(\d+)\]\*", cells[c]):
+                ranges[key] = (int(found[1]), int(found[2]))
+            elif cells[c].endswith("*"):
+                marked.add(key)
     assert marked == EXPECTED_MARKED
-    assert done.stdout.count("*") == len(AMBIGUOUS) + 1  # the figures and the legend
-    assert lines[-1].startswith("* ambiguous (35 figures): Printed in the document, but the printed totals allow more than one cell")
-    assert "data/CURATION.md and the view report.onzekere_cellen" in lines[-1]
+    assert ranges == OPEN_BLANKS  # every open blank, with its range
+    assert done.stdout.count("*") == len(OPEN_CELLS) + 2  # the cells and the legend (its mark and its example)
+    legend = done.stdout.rstrip().split("\n\n")[-1].replace("\n", " ")  # the paragraph under the table
+    assert legend.startswith("* open (35 figures, 38 blank cells): Printed in the document, but the printed totals leave its cell open")
+    assert "report.open_cellen" in legend and legend.endswith("A blank shown as [0-1]* is empty in our placement, but other placements put 0 to 1 there.")
 
 
 def test_show_marks_nothing_in_tables_without_uncertain_figures(loaded_db):
@@ -180,8 +211,10 @@ def test_show_markdown_and_json_give_the_same_cells_their_status(loaded_db, caps
     rows = [line.strip("|").split(" | ") for line in out.splitlines() if line.startswith("| 7")]
     header = [c.strip() for c in out.splitlines()[2].strip("|").split(" | ")]
     marked = {(r[0].split()[0], r[1].strip(), header[i]) for r in rows for i in range(2, len(header)) if r[i].strip().endswith("\\*")}
-    assert marked == EXPECTED_MARKED
-    assert out.rstrip().splitlines()[-1].startswith("\\* ambiguous (35 figures):")
+    assert marked == EXPECTED_MARKED | set(OPEN_BLANKS)
+    blanks = {(r[0].split()[0], r[1].strip(), header[i]) for r in rows for i in range(2, len(header)) if r[i].strip().startswith("\\[")}
+    assert blanks == set(OPEN_BLANKS)
+    assert out.rstrip().splitlines()[-1].startswith("\\* open (35 figures, 38 blank cells):")
 
     assert main(["show", "T2c_project", "--format", "json", "--database-url", loaded_db]) == 0
     document = json.loads(capsys.readouterr().out)
@@ -192,10 +225,17 @@ def test_show_markdown_and_json_give_the_same_cells_their_status(loaded_db, caps
         for column, s in status.items()
         if s != "printed"
     }
-    assert flagged == EXPECTED_MARKED
+    assert flagged == EXPECTED_MARKED | set(OPEN_BLANKS)
     statuses = Counter(s for status in document["cell_status"] for s in status.values())
-    assert statuses == {"ambiguous": 35, "printed": 86 - 35}  # source_table.csv: 86 printed cells
-    assert set(document["statuses"]) == {"ambiguous"}
+    assert statuses == {"open": 35 + 38, "printed": 86 - 35}  # source_table.csv: 86 printed cells
+    assert set(document["statuses"]) == {"open"}
+    assert document["status_counts"] == {"open": {"figures": 35, "blank_cells": 38}}
+    ranges = {
+        (row["esf_project"].split()[0], row["doorstroomtraject fase"], column): tuple(span)
+        for row, found in zip(document["rows"], document["cell_range"])
+        for column, span in found.items()
+    }
+    assert ranges == OPEN_CELLS
     assert document["column_kinds"]["2021 CMW"] == "count"
 
 
@@ -204,7 +244,7 @@ def test_any_status_other_than_printed_is_marked(databases, loaded_db, capsys):
     url = databases.create(template=sa.engine.make_url(loaded_db).database)
     engine = sa.create_engine(sa.engine.make_url(url).set(drivername="postgresql+psycopg"))
     with engine.begin() as conn:
-        conn.execute(sa.text("update dwh.doorstroom set status_id = 'ambiguous' where table_id = 'T1_totaal' and measure_id = 'LDE'"))
+        conn.execute(sa.text("update dwh.doorstroom set status_id = 'open' where table_id = 'T1_totaal' and measure_id = 'LDE'"))
         conn.execute(
             sa.text(
                 "update dwh.payment set status_id = 'inconsistent' "
@@ -215,7 +255,7 @@ def test_any_status_other_than_printed_is_marked(databases, loaded_db, capsys):
     assert main(["show", "T1_totaal", "--width", "400", "--database-url", url]) == 0
     out = capsys.readouterr().out
     assert out.splitlines()[4].split() == ["1010", "2320*"]
-    assert out.splitlines()[-1].startswith("* ambiguous (1 figure): ")
+    assert out.splitlines()[-1].startswith("* open (1 figure): ")
     assert main(["show", "T2e_betalingen", "--width", "400", "--database-url", url]) == 0
     out = capsys.readouterr().out
     assert "-7.193,98!" in out  # golden: Totaal VCF-2023 -7193.98
@@ -258,7 +298,9 @@ def test_columns_100_show_all_fits_and_prints_every_figure(loaded_db):
         expected = Counter(
             (column, _belgian(value)) for row in rows for column, value in zip(header[labels:], row[labels:]) if value
         )
-        printed = Counter((column, cell.rstrip("*")) for column, cells in _text_cells(section, labels) for cell in cells if cell)
+        printed = Counter(
+            (column, cell.rstrip("*")) for column, cells in _text_cells(section, labels) for cell in cells if cell and not cell.startswith("[")
+        )
         assert printed == expected, table_id
 
 
@@ -343,10 +385,13 @@ def test_export_workbook_formats_by_column_type_and_notes_uncertain_cells(loaded
                 assert cell.number_format == "#,##0", (r, c)  # counts, also in columns with blanks
             if cell.comment is not None:
                 noted.add((row[0].split()[0], row[1], header[c - 1]))
-                assert cell.comment.text.startswith("ambiguous: Printed in the document, but the printed totals allow")
-    assert noted == EXPECTED_MARKED
+                assert cell.comment.text.startswith("open: ")
+                low, high = OPEN_CELLS[noted_key := (row[0].split()[0], row[1], header[c - 1])]
+                assert f"put {low} to {high} here" in cell.comment.text, noted_key
+                assert cell.fill.start_color.rgb.endswith("FFF2CC")
+    assert noted == EXPECTED_MARKED | set(OPEN_BLANKS)
     legend = sheet.cell(row=4 + len(rows) + 1, column=1).value
-    assert legend.startswith("Shaded cells with a note (35) are ambiguous:")
+    assert legend.startswith("Shaded cells with a note (35 figures, 38 blank cells) are open:")
     longest = max(len(r[0]) for r in rows)
     assert sheet.column_dimensions["A"].width >= longest
 
@@ -392,13 +437,14 @@ def test_export_csv_is_a_data_package_that_pandas_reads(loaded_db, tmp_path):
     assert amounts["VCF-2023"].iloc[-1] == pytest.approx(-7193.98)
     assert {f["type"] for f in resources["t2e_betalingen"]["schema"]["fields"][1:]} == {"number"}
     assert {f["type"] for f in resources["t2c_project"]["schema"]["fields"][2:]} == {"integer"}
-    assert "35 figures are ambiguous" in resources["t2c_project"]["description"]
+    assert "35 figures, 38 blank cells are open" in resources["t2c_project"]["description"]
 
     cells = pd.read_csv(tmp_path / "cellen.csv", dtype={"rij": str}, keep_default_na=False)
-    assert list(cells.columns) == ["tabel", "rij", "kolom", "waarde", "status", "bronregel"]
-    assert len(cells) == sum(int(r["printed_cells"]) for r in _catalogue())
+    assert list(cells.columns) == ["tabel", "rij", "kolom", "waarde", "status", "minimum", "maximum", "bronregel"]
+    assert len(cells) == sum(int(r["printed_cells"]) for r in _catalogue()) + len(OPEN_BLANKS)
     flagged = cells[cells["status"] != "printed"]
-    assert {(*_project_key(r), k) for r, k in zip(flagged["rij"], flagged["kolom"])} == EXPECTED_MARKED
+    assert {(*_project_key(r), k) for r, k in zip(flagged["rij"], flagged["kolom"])} == EXPECTED_MARKED | set(OPEN_BLANKS)
+    assert set(flagged["status"]) == {"open"}
     assert set(flagged["tabel"]) == {"T2c_project"}
 
 

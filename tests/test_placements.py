@@ -1,4 +1,4 @@
-"""The placement search against the counts and possibilities data/CURATION.md gives, and report.onzekere_cellen."""
+"""The placement search against the counts and possibilities data/CURATION.md gives, and report.open_cellen."""
 
 from __future__ import annotations
 
@@ -132,9 +132,9 @@ def test_a_choice_that_breaks_the_totals_is_not_a_placement(tmp_path, capsys):
     text = path.read_text(encoding="utf-8")
     # 7877 Voltooid prints one "4"; the curation puts it in 2022 LDE. In 2023 CMW the Voltooid
     # column totals (2023 CMW 16) no longer hold.
-    before = "T2c_project,2022,LDE,VOLTOOID,_T,_T,7877,4,ambiguous,221"
+    before = "T2c_project,2022,LDE,VOLTOOID,_T,_T,7877,4,open,221"
     assert before in text
-    path.write_text(text.replace(before, "T2c_project,2023,CMW,VOLTOOID,_T,_T,7877,4,ambiguous,221"), encoding="utf-8")
+    path.write_text(text.replace(before, "T2c_project,2023,CMW,VOLTOOID,_T,_T,7877,4,open,221"), encoding="utf-8")
     before_ranges = (copy / placements.RANGE_FILE).read_bytes()
     assert main(["placements", "--source", str(source_text()), "--data", str(copy), "--write"]) == 2
     captured = capsys.readouterr()
@@ -145,20 +145,20 @@ def test_a_choice_that_breaks_the_totals_is_not_a_placement(tmp_path, capsys):
     assert (copy / placements.RANGE_FILE).read_bytes() == before_ranges  # nothing written
 
 
-def test_uncertain_cells_view(loaded_engine):
+@pytest.mark.parametrize("view", ["open_cellen", "onzekere_cellen"])  # the old name reads the new view
+def test_open_cells_view(loaded_engine, view):
     expected = curation_possibilities()
     with loaded_engine.connect() as conn:
-        rows = conn.execute(sa.text("select * from report.onzekere_cellen")).mappings().all()
-        ambiguous = conn.execute(
-            sa.text("select count(*) from dwh.trajectory_end where status_id = 'ambiguous'")
+        rows = conn.execute(sa.text(f"select * from report.{view}")).mappings().all()
+        chosen = conn.execute(
+            sa.text("select count(*) from dwh.trajectory_end where status_id = 'open'")
         ).scalar_one()
         labels = dict(conn.execute(sa.text("select esf_project_id, label from dwh.esf_project")).all())
     by_key = {(r["rij"], r["kolom"]): r for r in rows}
     assert len(by_key) == len(rows)
-    # Every figure placed by choice is an uncertain cell, with its value as the chosen one.
-    assert sum(1 for r in rows if r["status"] == "ambiguous") == ambiguous == 35
-    assert all(r["gekozen_waarde"] is not None for r in rows if r["status"] == "ambiguous")
-    assert all(r["status"] is None for r in rows if r["status"] != "ambiguous")  # no proven figure is uncertain
+    # One word for every open cell; every figure placed by choice is one, with its value as the chosen one.
+    assert {r["status"] for r in rows} == {"open"}
+    assert sum(1 for r in rows if r["gekozen_waarde"] is not None) == chosen == 35
     # The bounds and the placement counts follow from the possibilities the curation log lists.
     listed = 0
     for (project, phase), options in expected.items():
@@ -197,3 +197,20 @@ def test_write_replaces_the_range_file_without_following_a_link(tmp_path, capsys
     path = copy / placements.RANGE_FILE
     assert not path.is_symlink() and path.read_bytes() == fresh
     assert [p.name for p in copy.iterdir() if p.name.startswith(".")] == []  # no temporary file left
+
+
+def test_the_curation_log_says_which_sums_are_fixed_as_the_search_finds(results):
+    """CURATION.md's table of fixed and open sums is what the placement search gives, not a list typed by hand."""
+    text = CURATION.read_text(encoding="utf-8")
+    section = text[text.index("**Which sums the printed numbers fix.**"):text.index("## Conventions")]
+    documented = dict(re.findall(r"^\| ((?:one|a) [^|]+?) \| ((?:fixed|open in \d+ of \d+ rows)) \|$", section, flags=re.M))
+    project = results["T2c_project"]
+    rows = len(project.table.rows) - 1  # the Eindtotaal row is not placed
+    found = {
+        v.name: "fixed" if v.fixed else f"open in {v.open_rows} of {rows} rows"
+        for v in placements.sum_verdicts([project])
+    }
+    assert documented == found
+    # What the issue relied on: each project x phase total is fixed, its split over years and measures is not.
+    assert found["a row's six cells (its total over end years and measures)"] == "fixed"
+    assert all(v.fixed for v in placements.sum_verdicts([results["T2c_provincie"], results["T2c_leeftijd"]]))

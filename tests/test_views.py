@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from decimal import Decimal
 from pathlib import Path
 
@@ -132,3 +133,32 @@ def test_recreating_views_keeps_grants_and_comments(loaded_db):
         engine.dispose()
     assert before[0] is True and before[1]
     assert after == before
+
+
+def test_views_of_an_earlier_column_set_are_replaced_by_migrate(databases, loaded_db, capsys):
+    """A database whose report views have the column sets of before the open cells (report.cijfers
+    and the tidy views without ranges, sec_nec_sec_overgangen.sinds_jaar, onzekere_cellen on its
+    own, no open_cellen) gets the views of sql/report from `dwh migrate`, with nothing left over."""
+    from loader.cli import main
+
+    url = databases.create(template=sa.engine.make_url(loaded_db).database)
+    engine = sa.create_engine(sa.engine.make_url(url).set(drivername="postgresql+psycopg"))
+    with engine.begin() as conn:
+        views.drop_views(conn)
+        conn.exec_driver_sql("create view report.cijfers as select 'sec_nec_sec'::text as feit, 'T4_sec_nec_sec'::text as tabel, 2018 as jaar, 1140::numeric as waarde")
+        conn.exec_driver_sql("create view report.sec_nec_sec_overgangen as select tabel, jaar as sinds_jaar, waarde::integer as aantal from report.cijfers")
+        conn.exec_driver_sql("create view report.cellen as select 'T1_totaal'::text as tabel, ''::text as rij, 'CMW'::text as kolom, 1010::numeric as waarde, 'printed'::text as status, 84 as bronregel")
+        conn.exec_driver_sql("create view report.onzekere_cellen as select tabel, rij, kolom, waarde as gekozen_waarde, 0 as minimum, 1 as maximum, 1 as plaatsingen, 1 as plaatsingen_zoals_gekozen, 'ambiguous'::text as status from report.cellen")
+    assert main(["migrate", "--database-url", url]) == 0
+    with engine.connect() as conn:
+        assert views.existing_views(conn) == set(views.view_files())
+        columns = set(
+            conn.execute(sa.text("select column_name from information_schema.columns where table_schema = 'report' and table_name = 'sec_nec_sec_overgangen'")).scalars()
+        )
+        statuses = conn.execute(sa.text("select status, count(*) from report.onzekere_cellen group by status")).all()
+    engine.dispose()
+    assert "periode" in columns and "sinds_jaar" not in columns
+    assert [tuple(s) for s in statuses] == [("open", 73)]
+    capsys.readouterr()
+    assert main(["show", "T2c_project", "--format", "json", "--database-url", url]) == 0
+    assert json.loads(capsys.readouterr().out)["status_counts"] == {"open": {"figures": 35, "blank_cells": 38}}

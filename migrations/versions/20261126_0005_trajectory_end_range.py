@@ -65,6 +65,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    # report.onzekere_cellen reads the table; the loader re-creates the views after any migration.
-    op.execute("DROP VIEW IF EXISTS report.onzekere_cellen")
-    op.drop_table("trajectory_end_range", schema="dwh")
+    # Report views read the table (report.open_cellen, report.cellen, report.cijfers and the tidy
+    # views on it): they go with it, and the loader re-creates the views after any migration.
+    op.execute("DROP TABLE dwh.trajectory_end_range CASCADE")

@@ -12,17 +12,21 @@ select
     jaar as startjaar,
     jaar_label as startjaar_label,
     provincie,
+    provincie_gedrukt,
     provincie_iso,
     provincie_nis,
     provincie_nuts,
     provincie_volgorde,
     leeftijd,
+    leeftijd_gedrukt,
     leeftijd_volgorde,
     esf_project_nummer,
     esf_project,
     organisatie,
     esf_project_volgorde,
     waarde::integer as aantal,
+    minimum::integer as minimum,
+    maximum::integer as maximum,
     is_totaal,
     status,
     bronregel
@@ -30,23 +34,27 @@ from figures
 order by tabel_volgorde, bronregel, startjaar nulls last, provincie_volgorde, leeftijd_volgorde;
 
 comment on view report.trajecten_gestart is
-'One row per printed figure of answer 2a-b: ESF doorstroom trajectories, each counted in the year it started, by province, age band or ESF project. Tidy form for BI tools: every dimension has a readable label, a code and a sort order, no joins needed. A figure is a total (is_totaal) when it is a total within its own printed table: a row, column or grand total, or Totaal = Voltooid + Stopgezet. To add figures up, take one tabel and leave out the rows where is_totaal is true; a figure printed in several tables (a grand total) appears once per table.';
-comment on column report.trajecten_gestart.tabel is 'Id of the document table the figure is printed in (report.<tabel> shows that table)';
+'One row per printed figure of answer 2a-b: ESF doorstroom trajectories, each counted in the year it started, by province, age band or ESF project. Tidy form for BI tools: every dimension has a readable label, a code and a sort order, no joins needed. A figure is a total (is_totaal) when it is a total within its own printed table: a row, column or grand total, or Totaal = Voltooid + Stopgezet. To add figures up: take one tabel (the tables of one answer count the same people or trajectories again, split another way), leave out the rows where is_totaal is true, then sum(aantal). A figure printed in several tables (a grand total) appears once per table. minimum and maximum give the range the printed numbers allow in the cell (both equal the figure where it is fixed).';
+comment on column report.trajecten_gestart.tabel is 'Id of the document table the figure is printed in (report.<tabel> shows that table). To add figures up: take one tabel (the tables of one answer count the same people or trajectories again, split another way), leave out the rows where is_totaal is true, then sum(aantal).';
 comment on column report.trajecten_gestart.antwoord is 'Answer of the document the table belongs to';
 comment on column report.trajecten_gestart.startjaar is 'Year the trajectory started as a number, for a time axis; empty on a total over all years (is_totaal is then true)';
 comment on column report.trajecten_gestart.startjaar_label is 'Year the trajectory started as printed: the year, or Totaal on a total over all years';
-comment on column report.trajecten_gestart.provincie is 'Province as printed; Totaal where the figure is not split by province';
+comment on column report.trajecten_gestart.provincie is 'Province, one name for every table (compare tables on it); Totaal where the figure is not split by province';
+comment on column report.trajecten_gestart.provincie_gedrukt is 'Province as its table prints it (T2c_provincie in capitals); Totaal where the figure is not split by province';
 comment on column report.trajecten_gestart.provincie_iso is 'ISO 3166-2 code of the province or of Brussels (BE-VAN, BE-VLI, BE-VOV, BE-VBR, BE-VWV, BE-BRU), what map charts key on; empty for Totaal and outside Brussels/Flanders';
 comment on column report.trajecten_gestart.provincie_nis is 'Statbel NIS code of the province (for maps); empty for Totaal and outside Brussels/Flanders';
 comment on column report.trajecten_gestart.provincie_nuts is 'Eurostat NUTS code of the province (for maps); empty for Totaal and outside Brussels/Flanders';
-comment on column report.trajecten_gestart.provincie_volgorde is 'Order of the province in the document (Totaal last): sort by it instead of the name';
-comment on column report.trajecten_gestart.leeftijd is 'Age band (labels of answers 1 and 3); Totaal where the figure is not split by age';
+comment on column report.trajecten_gestart.provincie_volgorde is 'Order of the province in its table as printed (T2ab_provincie and T3_provincie alphabetically with Brussel second, the other tables Brussel after the Flemish provinces; Totaal last): sort by it, or in Superset by MIN(provincie_volgorde)';
+comment on column report.trajecten_gestart.leeftijd is 'Age band, one label for every table (the labels of answers 1 and 3, e.g. 0-25 jaar; compare tables on it); Totaal where the figure is not split by age';
+comment on column report.trajecten_gestart.leeftijd_gedrukt is 'Age band as its table prints it (answer 2: -25 jaar, 25 tot en met 59 jaar, 60 jaar en +; answers 1 and 3: 0-25 jaar, 25-59 jaar, 60 jaar en +)';
 comment on column report.trajecten_gestart.leeftijd_volgorde is 'Order of the age band, youngest first (Totaal last): sort by it instead of the label';
 comment on column report.trajecten_gestart.esf_project_nummer is 'ESF project number; empty for Totaal';
 comment on column report.trajecten_gestart.esf_project is 'ESF project number, name and organisation as printed; Totaal where the figure is not split by project';
 comment on column report.trajecten_gestart.organisatie is 'Recognised organisation running the project, as printed';
 comment on column report.trajecten_gestart.esf_project_volgorde is 'Order of the project in the document, i.e. by project number (Totaal last)';
-comment on column report.trajecten_gestart.aantal is 'Number of ESF doorstroom trajectories started';
-comment on column report.trajecten_gestart.is_totaal is 'True when the figure is a total within its own printed table (a row, column or grand total, or Totaal = Voltooid + Stopgezet): leave these out before adding figures up';
-comment on column report.trajecten_gestart.status is 'Curation status: printed, ambiguous (placed by a documented choice, see data/CURATION.md) or inconsistent';
+comment on column report.trajecten_gestart.aantal is 'Number of ESF doorstroom trajectories started. To add figures up: take one tabel (the tables of one answer count the same people or trajectories again, split another way), leave out the rows where is_totaal is true, then sum(aantal).';
+comment on column report.trajecten_gestart.minimum is 'Smallest value any placement of the printed numbers that fits the document puts in this cell (a blank counts as 0); equals aantal where the cell is fixed (status printed)';
+comment on column report.trajecten_gestart.maximum is 'Largest value any placement of the printed numbers that fits the document puts in this cell; equals aantal where the cell is fixed (status printed)';
+comment on column report.trajecten_gestart.is_totaal is 'True when the figure is a total within its own printed table (a row, column or grand total, or Totaal = Voltooid + Stopgezet). To add figures up: take one tabel (the tables of one answer count the same people or trajectories again, split another way), leave out the rows where is_totaal is true, then sum(aantal).';
+comment on column report.trajecten_gestart.status is 'How sure the cell is: printed = fixed by the printed numbers; open = the printed numbers leave the cell open, anything from minimum to maximum (data/CURATION.md, report.open_cellen); inconsistent = a total that disagrees with its cells';
 comment on column report.trajecten_gestart.bronregel is 'Line of the text extraction of the PDF where the figure is printed';

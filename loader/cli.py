@@ -185,12 +185,19 @@ def cmd_reconcile(args) -> int:
 
 
 def cmd_status(args) -> int:
+    import sqlalchemy as sa
+
     from loader import db, load, migrate
 
     with db.open_engine(args.database_url) as engine, db.begin(engine) as conn:
-        revision = migrate.current_revision(conn)
-        history = load.status(conn, args.limit) if revision else []
-    print(f"schema revision: {revision or 'none (run dwh load)'} (head: {migrate.head_revision()})")
+        readable = migrate.readable_revision(conn)
+        revision = migrate.current_revision(conn) if readable else None
+        loaded = conn.execute(sa.text("select to_regclass('dwh.load_history') is not null")).scalar()
+        history = load.status(conn, args.limit) if revision or (loaded and not readable) else []
+    if readable:
+        print(f"schema revision: {revision or 'none (run dwh load)'} (head: {migrate.head_revision()})")
+    else:
+        print(f"schema revision: not readable by this read-only login (head: {migrate.head_revision()})")
     if not history:
         print("no loads recorded")
         return 0
@@ -199,7 +206,7 @@ def cmd_status(args) -> int:
         detail = f"{rows} rows" if h["outcome"] == "loaded" else (h["message"] or "")
         print(
             f"#{h['load_id']} {h['started_at']:%Y-%m-%d %H:%M:%S%z} {h['outcome']:<9} data {h['data_hash'][:12]} "
-            f"{detail} from {h['data_source']}"
+            f"{detail}" + (f" from {h['data_source']}" if h["data_source"] is not None else "")
         )
     return 0
 

@@ -47,7 +47,7 @@ def cmd_placements(args) -> int:
     folder = _data_dir(args)
     grids = placements.search_grids(Path(args.source), folder)
     results = placements.search(Path(args.source), folder)
-    for line in placements.summary_grids(grids) + placements.summary(results):
+    for line in placements.summary_grids(grids) + placements.summary(results) + placements.summary_cells(placements.uncertain_cells(results)):
         print(line)
     wrong = [r.table_id for r in [*grids, *results] if not r.chosen_is_placement]
     if wrong:  # ranges relative to a choice the document rules out would mislead: write nothing
@@ -150,10 +150,33 @@ def cmd_show(args) -> int:
 
     if not args.all and not args.table_id:
         raise InputError("give a table id or --all (see `dwh tables`)")
+    if args.all and args.table_id:
+        raise InputError(f"give a table id or --all, not both (got {args.table_id!r} and --all)")
+    many_csv = args.all and args.format == "csv"
+    if many_csv and not args.output:
+        # One CSV has one header: 18 tables back to back on stdout would be no CSV at all.
+        raise InputError("--format csv --all writes one file per table: give a folder with --output DIR (or `dwh export DIR --format csv` for a data package)")
+    if args.output and not many_csv:
+        raise InputError("--output DIR is for --format csv --all (one file per table); other formats print to stdout")
+    if many_csv:
+        from loader import export
+
+        export.check_target(Path(args.output))
     with db.open_engine(args.database_url) as engine, db.begin(engine) as conn:
         entries = report.catalog(conn)
         chosen = entries if args.all else [report.find(entries, args.table_id)]
-        outputs = [render(report.read_table(conn, e), args.format, args.width) for e in chosen]
+        tables = [report.read_table(conn, e) for e in chosen]
+    if many_csv:
+        written = export.write_tables_csv(tables, Path(args.output))
+        print(f"wrote {len(tables)} tables to {written}")
+        return 0
+    outputs = [render(t, args.format, args.width) for t in tables]
+    if args.all and args.format == "json":
+        import json
+
+        # One JSON document keyed by table id, each value the document `dwh show ID --format json` prints.
+        document = {t.table_id: json.loads(text) for t, text in zip(tables, outputs)}
+        outputs = [json.dumps(document, ensure_ascii=False, indent=2) + "\n"]
     separator = "\n" if args.format in ("text", "markdown") else ""
     sys.stdout.write(separator.join(outputs))
     return 0
@@ -413,14 +436,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("show", "print one report view as the document's table, uncertain figures marked")
     p.add_argument("table_id", nargs="?", help="table id, e.g. T1_provincie (see `dwh tables`)")
-    p.add_argument("--all", action="store_true", help="every table, in document order")
+    p.add_argument("--all", action="store_true", help="every table, in document order (json: one document keyed by table id)")
     p.add_argument("--format", choices=FORMATS, default="text")
     p.add_argument(
         "--width",
         type=_width,
         metavar="N",
-        help="text: split tables wider than N characters into column blocks (default: $COLUMNS, else the terminal's width, else 100)",
+        help="text: split tables wider than N characters into column blocks (default: $COLUMNS, else the session terminal's width, also when piped, else 100)",
     )
+    p.add_argument("--output", "-o", metavar="DIR", help="with --all --format csv: write <table id>.csv per table into DIR (created if missing)")
     p.set_defaults(func=cmd_show)
 
     p = command("reconcile", "every printed total against the sum of its cells")

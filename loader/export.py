@@ -74,12 +74,35 @@ def export(tables: list[Table], directory: Path, fmt: str, cell_rows: list[tuple
         raise ExportFailed(f"cannot write the export into {directory}: {exc.strerror or exc}") from exc
 
 
+def write_tables_csv(tables: list[Table], directory: Path) -> Path:
+    """`dwh show --all --format csv --output DIR`: <table id>.csv per table, as `dwh show ID --format csv` prints it."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        for table in tables:
+            _write_csv(directory / f"{table.table_id}.csv", table.columns, table.rows)
+        return directory
+    except (FileExistsError, NotADirectoryError, IsADirectoryError) as exc:
+        raise InputError(f"cannot write into {directory}: {exc.strerror or exc}") from exc
+    except OSError as exc:
+        raise ExportFailed(f"cannot write into {directory}: {exc.strerror or exc}") from exc
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)  # the only way to read it; set back at once
+    os.umask(mask)
+    return mask
+
+
 def _replace(path: Path, write: Callable[[str], None]) -> None:
-    """Write to a temporary file next to path, then rename: a reader never sees half a file."""
+    """Write to a temporary file next to path, then rename: a reader never sees half a file.
+
+    mkstemp makes the file 0600 whatever the umask; the finished file gets the mode any new file
+    would (0666 less the umask), like a file written by any other tool."""
     handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     os.close(handle)
     try:
         write(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

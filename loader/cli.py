@@ -295,11 +295,12 @@ def cmd_export(args) -> int:
     from loader import db, export, report
 
     target = Path(args.directory)
-    export.check_target(target)
+    export.check_target(target, args.format)
     with db.open_engine(args.database_url) as engine, db.begin(engine) as conn:
         tables = [report.read_table(conn, e) for e in report.catalog(conn)]
         cells = export.cells(conn) if args.format == "csv" else None
-    written = export.export(tables, target, args.format, cells)
+        about = export.about(conn) if args.format == "xlsx" else None
+    written = export.export(tables, target, args.format, cells, about, say=lambda line: print(f"dwh: {line}", file=sys.stderr))
     print(f"wrote {len(tables)} tables to {written}")
     return 0
 
@@ -466,7 +467,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_grant_reader)
 
     p = command("export", "write every report table to a workbook, or to CSV files with a datapackage.json")
-    p.add_argument("directory", help="folder to write to (created if missing; files of the same name are replaced)")
+    p.add_argument("directory", metavar="TARGET", help="folder to write to (created if missing; files of the same name are replaced), or for xlsx the workbook FILE.xlsx itself")
     p.add_argument("--format", choices=("xlsx", "csv"), default="xlsx")
     p.set_defaults(func=cmd_export)
 

@@ -384,7 +384,7 @@ def test_export_workbook_formats_by_column_type_and_notes_uncertain_cells(loaded
 
     assert main(["export", str(tmp_path), "--database-url", loaded_db]) == 0
     workbook = openpyxl.load_workbook(tmp_path / "doorstroom-sv221-2024.xlsx")
-    assert workbook.sheetnames == TABLE_IDS
+    assert workbook.sheetnames == ["Bron", *TABLE_IDS]  # a first sheet about the source, then the tables
 
     sheet = workbook["T2c_project"]
     assert sheet["A1"].value == "T2c_project: Aantal voltooide trajecten zonder stage volgens eindjaar doorstroomtraject:"
@@ -467,7 +467,8 @@ def test_export_csv_validates_as_a_frictionless_data_package(loaded_db, tmp_path
 
 
 def test_export_into_a_file_is_exit_2_in_one_line(tmp_path):
-    target = tmp_path / "not-a-folder.xlsx"
+    # Not an .xlsx name: `dwh export FILE.xlsx` writes that workbook (see test_export_to_a_workbook_file).
+    target = tmp_path / "not-a-folder.txt"
     target.write_text("x")
     for path in (target, target / "below"):
         done = _dwh("export", str(path), "--database-url", "postgresql://nobody@127.0.0.1:1/none")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import os
 import re
+import shutil
 import stat
 import subprocess
 import sys
@@ -153,3 +154,22 @@ def test_document_properties_are_filled(workbook):
     assert props.title.startswith("Schriftelijke vraag nr. 221 van 2 februari 2024")
     assert props.creator == f"dwh {__version__}" and "openpyxl" not in (props.creator, props.lastModifiedBy)
     assert props.subject and props.keywords and DOCUMENT["page_url"] in props.description
+
+
+@pytest.mark.skipif(not (shutil.which("soffice") and shutil.which("pdfinfo") and shutil.which("pdffonts")), reason="needs LibreOffice and poppler-utils")
+def test_libreoffice_prints_a_page_per_sheet_in_one_sans_font(workbook_file, tmp_path):
+    """Printed by LibreOffice headless: a page per sheet (was 35 pages for 18 tables, with labels
+    and figures on separate pages and pages holding only a caption fragment), no serif font."""
+    profile = tmp_path / "profile"  # a private LibreOffice profile: no clash with another instance
+    done = subprocess.run(
+        ["soffice", f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(workbook_file)],
+        capture_output=True, text=True, timeout=300,
+    )
+    pdf = tmp_path / "report.pdf"
+    assert pdf.is_file(), done.stderr
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert re.search(r"^Pages:\s+19$", info, re.M), info
+    assert re.search(r"^Title:\s+Schriftelijke vraag nr\. 221", info, re.M), info
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout.splitlines()[2:]
+    names = {line.split()[0].split("+")[-1] for line in fonts}
+    assert names and all(n.startswith("LiberationSans") for n in names), names

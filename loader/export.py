@@ -2,7 +2,9 @@
 
 The workbook is for reading: counts as #,##0 and euros as #,##0.00 (chosen from the view's column
 types), columns as wide as their labels, caption above the table, header frozen, every figure that
-is not placed without doubt shaded and carrying a cell note, and a legend under the table.
+is not placed without doubt shaded and carrying a cell note, and a legend under the table. It is
+also for printing (_for_print): landscape, one page wide, titles repeated, the caption in the page
+header; and it says where it comes from: a first sheet about the source, document properties.
 
 The CSV export is for tools: one CSV per table whose first line is the header and whose figures
 are plain numbers (amounts with a decimal point), plus ``cellen.csv`` with the curation status of
@@ -338,7 +340,7 @@ def _source_sheet(sheet, tables: list[Table], about: dict) -> None:
             "De totalen die het document drukt, liggen wel vast. De grenzen van elke open cel staan in de view "
             "report.onzekere_cellen.",
         ),
-        ("Geladen", f"{loaded_text}; gegevens {str(about.get('data_hash') or '')[:12]}".rstrip("; gegevens ")),
+        ("Geladen", loaded_text + (f"; gegevens {about['data_hash'][:12]} (SHA-256 van de CSV-bestanden)" if about.get("data_hash") else "")),
         ("Geschreven door", f"dwh {about.get('version', '')} (doorstroom-dwh), `dwh export`"),
     ]
     sheet.column_dimensions["A"].width = 28

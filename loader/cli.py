@@ -48,7 +48,7 @@ def cmd_placements(args) -> int:
     folder = _data_dir(args)
     grids = placements.search_grids(Path(args.source), folder)
     results = placements.search(Path(args.source), folder)
-    for line in placements.summary_grids(grids) + placements.summary(results):
+    for line in placements.summary_grids(grids) + placements.summary(results) + placements.summary_cells(placements.uncertain_cells(results)):
         print(line)
     wrong = [r.table_id for r in [*grids, *results] if not r.chosen_is_placement]
     if wrong:  # ranges relative to a choice the document rules out would mislead: write nothing
@@ -153,10 +153,31 @@ def cmd_show(args) -> int:
 
     if not args.all and not args.table_id:
         raise InputError("give a table id or --all (see `dwh tables`)")
+    many_csv = args.all and args.format == "csv"
+    if many_csv and not args.output:
+        # One CSV has one header: 18 tables back to back on stdout would be no CSV at all.
+        raise InputError("--format csv --all writes one file per table: give a folder with --output DIR (or `dwh export DIR --format csv` for a data package)")
+    if args.output and not many_csv:
+        raise InputError("--output DIR is for --format csv --all (one file per table); other formats print to stdout")
+    if many_csv:
+        from loader import export
+
+        export.check_target(Path(args.output))
     with db.open_engine(args.database_url) as engine, db.begin(engine) as conn:
         entries = report.catalog(conn)
         chosen = entries if args.all else [report.find(entries, args.table_id)]
-        outputs = [render(report.read_table(conn, e), args.format, args.width) for e in chosen]
+        tables = [report.read_table(conn, e) for e in chosen]
+    if many_csv:
+        written = export.write_tables_csv(tables, Path(args.output))
+        print(f"wrote {len(tables)} tables to {written}")
+        return 0
+    outputs = [render(t, args.format, args.width) for t in tables]
+    if args.all and args.format == "json":
+        import json
+
+        # One JSON document keyed by table id, each value the document `dwh show ID --format json` prints.
+        document = {t.table_id: json.loads(text) for t, text in zip(tables, outputs)}
+        outputs = [json.dumps(document, ensure_ascii=False, indent=2) + "\n"]
     separator = "\n" if args.format in ("text", "markdown") else ""
     sys.stdout.write(separator.join(outputs))
     return 0
@@ -188,12 +209,19 @@ def cmd_reconcile(args) -> int:
 
 
 def cmd_status(args) -> int:
+    import sqlalchemy as sa
+
     from loader import db, load, migrate
 
     with db.open_engine(args.database_url) as engine, db.begin(engine) as conn:
-        revision = migrate.current_revision(conn)
-        history = load.status(conn, args.limit) if revision else []
-    print(f"schema revision: {revision or 'none (run dwh load)'} (head: {migrate.head_revision()})")
+        readable = migrate.readable_revision(conn)
+        revision = migrate.current_revision(conn) if readable else None
+        loaded = conn.execute(sa.text("select to_regclass('dwh.load_history') is not null")).scalar()
+        history = load.status(conn, args.limit) if revision or (loaded and not readable) else []
+    if readable:
+        print(f"schema revision: {revision or 'none (run dwh load)'} (head: {migrate.head_revision()})")
+    else:
+        print(f"schema revision: not readable by this read-only login (head: {migrate.head_revision()})")
     if not history:
         print("no loads recorded")
         return 0
@@ -202,7 +230,7 @@ def cmd_status(args) -> int:
         detail = f"{rows} rows" if h["outcome"] == "loaded" else (h["message"] or "")
         print(
             f"#{h['load_id']} {h['started_at']:%Y-%m-%d %H:%M:%S%z} {h['outcome']:<9} data {h['data_hash'][:12]} "
-            f"{detail} from {h['data_source']}"
+            f"{detail}" + (f" from {h['data_source']}" if h["data_source"] is not None else "")
         )
     return 0
 
@@ -281,17 +309,18 @@ def cmd_export(args) -> int:
     from loader import db, export, report
 
     target = Path(args.directory)
-    export.check_target(target)
+    export.check_target(target, args.format)
     with db.open_engine(args.database_url) as engine, db.begin(engine) as conn:
         entries = report.catalog(conn)
         tables = [report.read_table(conn, e) for e in entries]
         cells = export.cells(conn) if args.format in ("csv", "html") else None
+        about = export.about(conn) if args.format in ("xlsx", "html") else None
         published = None
         if args.format == "html":
             from loader import site
 
             published = site.collect(conn, entries, tables)
-    written = export.export(tables, target, args.format, cells, published)
+    written = export.export(tables, target, args.format, cells, about, say=lambda line: print(f"dwh: {line}", file=sys.stderr), published=published)
     print(f"wrote {len(tables)} tables to {written}")
     return 0
 
@@ -428,14 +457,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("show", "print one report view as the document's table, open cells marked")
     p.add_argument("table_id", nargs="?", help="table id, e.g. T1_provincie (see `dwh tables`)")
-    p.add_argument("--all", action="store_true", help="every table, in document order")
+    p.add_argument("--all", action="store_true", help="every table, in document order (json: one document keyed by table id)")
     p.add_argument("--format", choices=FORMATS, default="text")
     p.add_argument(
         "--width",
         type=_width,
         metavar="N",
-        help="text: split tables wider than N characters into column blocks (default: $COLUMNS, else the terminal's width, else 100)",
+        help="text: split tables wider than N characters into column blocks (default: $COLUMNS, else the session terminal's width, also when piped, else 100)",
     )
+    p.add_argument("--output", "-o", metavar="DIR", help="with --all --format csv: write <table id>.csv per table into DIR (created if missing)")
     p.set_defaults(func=cmd_show)
 
     p = command("reconcile", "every printed total against the sum of its cells")
@@ -457,7 +487,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_grant_reader)
 
     p = command("export", "write every report table to a workbook, to CSV files with a datapackage.json, or to a static site")
-    p.add_argument("directory", help="folder to write to (created if missing; files of the same name are replaced)")
+    p.add_argument("directory", metavar="TARGET", help="folder to write to (created if missing; files of the same name are replaced), or for xlsx the workbook FILE.xlsx itself")
     p.add_argument(
         "--format",
         choices=("xlsx", "csv", "html"),

@@ -22,3 +22,7 @@ class DatabaseUnavailable(DwhError):
     """The database cannot be reached or is not in the expected state (exit 3)."""
 
     exit_code = 3
+
+
+class ReadOnlyLogin(DatabaseUnavailable):
+    """The login may only read the warehouse, and the command would change it (exit 3)."""

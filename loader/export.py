@@ -3,7 +3,9 @@
 The workbook is for reading: counts as #,##0 and euros as #,##0.00 (chosen from the view's column
 types), columns as wide as their labels, caption above the table, header frozen, every cell the
 printed numbers leave open (a figure, or a blank with the range it may hold) or show inconsistent
-shaded and carrying a cell note, and a legend under the table that counts them.
+shaded and carrying a cell note, and a legend under the table that counts them. It is also for
+printing (_for_print): landscape, one page wide, titles repeated, the caption in the page header;
+and it says where it comes from: a first sheet about the source, document properties.
 
 The CSV export is for tools: one CSV per table whose first line is the header and whose figures
 are plain numbers (amounts with a decimal point), plus ``cellen.csv`` with the curation status of
@@ -43,8 +45,12 @@ class ExportFailed(DwhError):
     exit_code = 3
 
 
-def check_target(directory: Path) -> None:
-    """Refuse, before any work, a folder that is a file or lies under a file."""
+def check_target(directory: Path, fmt: str = "csv") -> None:
+    """Refuse, before any work, a folder that is a file or lies under a file (a workbook's name
+    may be an existing file: it is replaced)."""
+    workbook = workbook_path(directory, fmt)
+    if workbook is not None and workbook == directory:
+        directory = directory.parent
     for path in (directory, *directory.parents):
         if path.exists():
             if not path.is_dir():
@@ -60,22 +66,44 @@ def cells(conn: sa.Connection) -> list[tuple]:
     return [tuple(r) for r in conn.execute(sa.text(f"select {columns} from report.cellen"))]
 
 
-def export(tables: list[Table], directory: Path, fmt: str, cell_rows: list[tuple] | None = None, published=None) -> Path:
-    """Write the export of ``fmt`` into directory; ``published`` is what loader.site.collect read, for html."""
+def workbook_path(target: Path, fmt: str) -> Path | None:
+    """The workbook `dwh export TARGET` writes: TARGET itself when it names an .xlsx file (and is no
+    folder already), else the default name inside the folder TARGET; None for the data package."""
+    if fmt != "xlsx":
+        if target.suffix.lower() == ".xlsx" and not target.is_dir():
+            raise InputError(f"{target} names a workbook, but --format {fmt} writes a folder: give a folder")
+        return None
+    if target.suffix.lower() == ".xlsx" and not target.is_dir():
+        return target
+    return target / WORKBOOK
+
+
+def export(
+    tables: list[Table], directory: Path, fmt: str, cell_rows: list[tuple] | None = None, about: dict | None = None,
+    say: Callable[[str], None] = lambda line: None, published=None,
+) -> Path:
+    """Write the export; ``directory`` may also name the workbook itself (see workbook_path).
+    ``say`` hears, before the write, that an existing workbook is replaced; ``published`` is what
+    loader.site.collect read, for html."""
+    path = workbook_path(directory, fmt)
+    folder = directory if path is None else path.parent
     try:
-        directory.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(parents=True, exist_ok=True)
         if fmt == "html":
             # The site links the workbook and the data package, so both are written beside it.
             from loader import site
 
-            export(tables, directory, "xlsx")
+            export(tables, directory, "xlsx", about=about)
             export(tables, directory / site.PACKAGE_DIR, "csv", cell_rows)
             return site.write(published, directory)
-        if fmt == "csv":
+        if path is None:
             _package(tables, directory, cell_rows or [])
             return directory
-        path = directory / WORKBOOK
-        _replace(path, lambda tmp: _workbook(tables).save(tmp))
+        if path.is_dir():
+            raise IsADirectoryError(21, "Is a directory", str(path))
+        if path.exists():
+            say(f"replacing {path}")
+        _replace(path, lambda tmp: _workbook(tables, about or {}).save(tmp))
         return path
     except (FileExistsError, NotADirectoryError, IsADirectoryError) as exc:
         raise InputError(f"cannot export into {directory}: {exc.strerror or exc}") from exc
@@ -83,12 +111,35 @@ def export(tables: list[Table], directory: Path, fmt: str, cell_rows: list[tuple
         raise ExportFailed(f"cannot write the export into {directory}: {exc.strerror or exc}") from exc
 
 
+def write_tables_csv(tables: list[Table], directory: Path) -> Path:
+    """`dwh show --all --format csv --output DIR`: <table id>.csv per table, as `dwh show ID --format csv` prints it."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        for table in tables:
+            _write_csv(directory / f"{table.table_id}.csv", table.columns, table.rows)
+        return directory
+    except (FileExistsError, NotADirectoryError, IsADirectoryError) as exc:
+        raise InputError(f"cannot write into {directory}: {exc.strerror or exc}") from exc
+    except OSError as exc:
+        raise ExportFailed(f"cannot write into {directory}: {exc.strerror or exc}") from exc
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)  # the only way to read it; set back at once
+    os.umask(mask)
+    return mask
+
+
 def _replace(path: Path, write: Callable[[str], None]) -> None:
-    """Write to a temporary file next to path, then rename: a reader never sees half a file."""
+    """Write to a temporary file next to path, then rename: a reader never sees half a file.
+
+    mkstemp makes the file 0600 whatever the umask; the finished file gets the mode any new file
+    would (0666 less the umask), like a file written by any other tool."""
     handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     os.close(handle)
     try:
         write(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -208,14 +259,202 @@ def _display(value, kind: str) -> str:
     return str(value)
 
 
-def _workbook(tables: list[Table]):
+def about(conn: sa.Connection) -> dict:
+    """What the workbook's first sheet says about the source: the document (dwh.source_document),
+    when the data was loaded, and the version of dwh that wrote it. Readable by a reader login."""
+    from loader import __version__, schema
+
+    doc = conn.execute(sa.select(schema.source_document)).mappings().first() or {}
+    lh = schema.load_history
+    loaded = conn.execute(
+        sa.select(lh.c.finished_at, lh.c.data_hash).where(lh.c.outcome == "loaded").order_by(lh.c.load_id.desc()).limit(1)
+    ).first()
+    return {
+        **dict(doc),
+        "loaded_at": loaded.finished_at if loaded else None,
+        "data_hash": loaded.data_hash if loaded else None,
+        "version": __version__,
+    }
+
+
+#: One named font for every cell: unnamed fonts print in LibreOffice's default serif beside the
+#: body's sans. Arial is on every Excel; LibreOffice prints it as the metric-compatible Liberation Sans.
+FONT = "Arial"
+SOURCE_SHEET = "Bron"
+_DUTCH_MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober", "november", "december")
+
+
+def _dutch_date(day) -> str:
+    return f"{day.day} {_DUTCH_MONTHS[day.month - 1]} {day.year}"
+
+
+def _workbook(tables: list[Table], about: dict):
     from openpyxl import Workbook
 
     workbook = Workbook()
     workbook.remove(workbook.active)
+    _source_sheet(workbook.create_sheet(SOURCE_SHEET), tables, about)
     for table in tables:
-        _sheet(workbook.create_sheet(table.table_id), table)
+        sheet = workbook.create_sheet(table.table_id)
+        _sheet(sheet, table)
+        _for_print(sheet, table, about)
+    _properties(workbook, about)
     return workbook
+
+
+def _title(about: dict) -> str:
+    number = about.get("question_number", 221)
+    asked = _dutch_date(about["asked_on"]) if about.get("asked_on") else "2 februari 2024"
+    return f"Schriftelijke vraag nr. {number} van {asked}: {about.get('title', 'Doorstroom naar normaal economisch circuit (NEC)')}"
+
+
+def _properties(workbook, about: dict) -> None:
+    """File > Properties: what the workbook is, whose figures, written by which dwh."""
+    import datetime
+
+    props = workbook.properties
+    props.title = _title(about)
+    props.subject = "De tabellen van het antwoord, zoals gedrukt, met de status van elk cijfer"
+    props.creator = f"dwh {about.get('version', '')}".strip()
+    props.lastModifiedBy = props.creator
+    props.description = (
+        f"Vraag van {about.get('author', 'Allessia Claes')} aan minister {about.get('minister', 'Jo Brouns')}; bron: "
+        f"{about.get('page_url', '')}. Zie het blad {SOURCE_SHEET}."
+    )
+    props.keywords = "doorstroom; sociale economie; collectief maatwerk; lokale diensteneconomie; Vlaams Parlement"
+    props.category = "Vlaams Parlement, schriftelijke vraag"
+    props.created = props.modified = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+
+
+def _source_sheet(sheet, tables: list[Table], about: dict) -> None:
+    """The first sheet: where the figures come from, how they were curated, what "open" means."""
+    from openpyxl.styles import Alignment, Font
+
+    loaded = about.get("loaded_at")
+    loaded_text = f"{loaded:%Y-%m-%d %H:%M:%S %Z}".strip() if loaded else "(no load recorded)"
+    marked = [cell for t in tables for cell in render.cells(t) if cell.status not in (None, "printed")]
+    figures = sum(1 for cell in marked if cell.value is not None)
+    flagged = f"{figures} cijfers en {len(marked) - figures} lege cellen"
+    rows = [
+        ("Vraag", _title(about)),
+        ("Gesteld door", f"{about.get('author', 'Allessia Claes')}, aan {about.get('minister', 'Jo Brouns')}, {about.get('minister_title', '')}".rstrip(", ")),
+        ("Datum", _dutch_date(about["asked_on"]) if about.get("asked_on") else "2 februari 2024"),
+        ("Pagina van de vraag", about.get("page_url", "")),
+        ("Vraag en antwoord (PDF)", about.get("pdf_url", "")),
+        ("Tabellen", f"{len(tables)}, elk op een eigen blad in de volgorde van het document; het bijschrift staat boven de tabel en in de koptekst van elke afgedrukte pagina."),
+        (
+            "Hoe de cijfers zijn verzameld",
+            "De PDF heeft geen bruikbare tabellen: de tekst ervan is twee keer onafhankelijk met de hand overgetypt en de "
+            "twee versies zijn vergeleken. Elk cijfer is getoetst aan de totalen die het document zelf drukt (rij-, kolom- "
+            "en eindtotalen, en dezelfde trajecten geteld per provincie, per leeftijd en per project). De redenering achter "
+            "elk cijfer staat in data/CURATION.md van het project.",
+        ),
+        (
+            "Wat \"open\" betekent",
+            "De tekstversie van de PDF verloor de lege cellen. Waar de gedrukte totalen meer dan één plaats voor een cijfer "
+            "toelaten, is die cel open: het cijfer is gedrukt, maar de kolom (eindjaar en maatregel) ligt niet vast, of een cel "
+            "die hier leeg is kan in een andere plaatsing enkele trajecten bevatten. "
+            f"Zulke cellen zijn geel gearceerd en hebben een notitie met hun bereik ({flagged} in dit bestand); een legende "
+            "staat onder de tabel. De totalen die het document drukt, liggen wel vast. De grenzen van elke open cel staan in "
+            "de view report.open_cellen.",
+        ),
+        ("Geladen", loaded_text + (f"; gegevens {about['data_hash'][:12]} (SHA-256 van de CSV-bestanden)" if about.get("data_hash") else "")),
+        ("Geschreven door", f"dwh {about.get('version', '')} (doorstroom-dwh), `dwh export`"),
+    ]
+    sheet.column_dimensions["A"].width = 28
+    sheet.column_dimensions["B"].width = 100
+    title = sheet.cell(row=1, column=1, value="Doorstroom naar het normaal economisch circuit: de tabellen van schriftelijke vraag nr. 221")
+    title.font = Font(name=FONT, bold=True, size=13)
+    for n, (label, text) in enumerate(rows, start=3):
+        key = sheet.cell(row=n, column=1, value=label)
+        key.font = Font(name=FONT, bold=True)
+        key.alignment = Alignment(vertical="top")
+        cell = sheet.cell(row=n, column=2, value=text)
+        cell.font = Font(name=FONT)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        if text.startswith("https://"):
+            cell.hyperlink = text
+            cell.font = Font(name=FONT, color="0563C1", underline="single")
+        sheet.row_dimensions[n].height = 15 * max(1, math.ceil(len(text) / 95))
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
+    sheet.oddFooter.center.text = "&P / &N"
+    sheet.oddFooter.center.font = FONT
+
+
+#: First words of a row label that make the row a total (set apart in print and on screen).
+_TOTAL_WORDS = ("totaal", "eindtotaal")
+
+
+def _is_total(table: Table, row: tuple) -> bool:
+    return any(isinstance(v, str) and v.split()[:1] and v.split()[0].lower().rstrip(":") in _TOTAL_WORDS for v in row[: table.label_columns])
+
+
+def _for_print(sheet, table: Table, about: dict) -> None:
+    """How the sheet prints, and the looks that are not the cell marks: landscape A4 fitted to
+    the page width, the header row and the label columns on every page, the caption in the page
+    header, one named font, total rows bold over a rule. Done after _sheet, over the cells it
+    wrote, so that the marking of uncertain cells there stays as it is."""
+    from copy import copy
+
+    from openpyxl.styles import Border, Font, Side
+    from openpyxl.utils import get_column_letter
+
+    header_row, first_row = 3, 4
+    ncols = len(table.columns)
+    for row in sheet.iter_rows():
+        for cell in row:
+            if cell.value is not None or cell.has_style:
+                font = copy(cell.font)
+                font.name = FONT
+                cell.font = font
+    for c in range(1, ncols + 1):  # as wide as its header, which does not wrap (was "CM/W")
+        letter = get_column_letter(c)
+        header = str(table.columns[c - 1])
+        wanted = len(header) * 1.2 + 3  # bold Arial is wider than the width unit (a body digit)
+        if (sheet.column_dimensions[letter].width or 0) < wanted:
+            sheet.column_dimensions[letter].width = wanted
+        if table.kind(c - 1) != LABEL:
+            cell = sheet.cell(row=header_row, column=c)
+            alignment = copy(cell.alignment)
+            alignment.wrap_text = False
+            cell.alignment = alignment
+    rule = Side(style="thin")
+    for r, values in enumerate(table.rows):
+        if _is_total(table, values):
+            for c in range(1, ncols + 1):
+                cell = sheet.cell(row=first_row + r, column=c)
+                font = copy(cell.font)
+                font.bold = True
+                cell.font = font
+                cell.border = Border(top=rule)
+    for c in range(1, ncols + 1):
+        sheet.cell(row=header_row, column=c).border = Border(bottom=rule)
+
+    last_row = max(sheet.max_row, first_row + len(table.rows) - 1)
+    # Row 1's caption is printed in the page header of every page instead: over a narrow table it
+    # runs on to the right of the table, where a page ends.
+    sheet.print_area = f"A{header_row}:{get_column_letter(ncols)}{last_row}"
+    sheet.print_title_rows = f"{header_row}:{header_row}"
+    if table.label_columns:
+        sheet.print_title_cols = f"A:{get_column_letter(table.label_columns)}"
+    setup = sheet.page_setup
+    setup.orientation = "landscape"
+    setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    setup.fitToWidth, setup.fitToHeight = 1, 0  # one page wide, as many pages long as it takes
+    sheet.page_margins.top, sheet.page_margins.header = 1.1, 0.3
+    caption = f"{table.table_id}: {table.caption}".replace("&", "&&")
+    sheet.oddHeader.left.text = f"&B{caption}"  # &B: bold
+    sheet.oddHeader.left.size = 9
+    source = f"Vlaams Parlement, schriftelijke vraag nr. {about.get('question_number', 221)}"
+    sheet.oddFooter.left.text = source
+    for part in (sheet.oddHeader.left, sheet.oddFooter.left, sheet.oddFooter.right):
+        part.font = FONT  # a part without a font prints in the program's default, not the sheet's
+    sheet.oddFooter.left.size = sheet.oddFooter.right.size = 8
+    sheet.oddFooter.right.text = "&P / &N"
 
 
 def _sheet(sheet, table: Table) -> None:
@@ -229,7 +468,7 @@ def _sheet(sheet, table: Table) -> None:
 
     for c, name in enumerate(table.columns, start=1):
         cell = sheet.cell(row=header_row, column=c, value=name)
-        cell.font = Font(bold=True)
+        cell.font = Font(name=FONT, bold=True)
         cell.alignment = Alignment(horizontal="left" if kinds[c - 1] == LABEL else "right", wrap_text=True, vertical="bottom")
     fill = PatternFill(start_color=_NOTE_FILL, end_color=_NOTE_FILL, fill_type="solid")
     for r, row in enumerate(table.rows):
@@ -263,7 +502,7 @@ def _sheet(sheet, table: Table) -> None:
                 sheet.cell(row=first_row + r, column=c + 1).alignment = Alignment(wrap_text=True, vertical="top")
 
     caption = _spanning_text(sheet, 1, f"{table.table_id}: {table.caption}", widths)
-    caption.font = Font(bold=True)
+    caption.font = Font(name=FONT, bold=True)
 
     sheet.freeze_panes = sheet.cell(row=first_row, column=table.label_columns + 1)
 

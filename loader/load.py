@@ -454,8 +454,10 @@ def note_failure(engine: sa.Engine, folder: Path, exc: BaseException) -> None:
 
 
 def status(conn: sa.Connection, limit: int = 10) -> list[dict]:
-    rows = conn.execute(
-        sa.select(schema.load_history).order_by(schema.load_history.c.load_id.desc()).limit(limit)
-    ).mappings()
+    """The newest loads; ``data_source`` is None for a reader login, which may not read it (loader.roles.SERVER_PATHS)."""
+    lh = schema.load_history
+    may_see_source = conn.execute(sa.text("select has_column_privilege('dwh.load_history', 'data_source', 'select')")).scalar()
+    columns = [c if c.name != "data_source" or may_see_source else sa.null().label("data_source") for c in lh.c]
+    rows = conn.execute(sa.select(*columns).order_by(lh.c.load_id.desc()).limit(limit)).mappings()
     return [dict(r) for r in rows]
 

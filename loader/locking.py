@@ -23,7 +23,7 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 
-from loader.errors import DatabaseUnavailable, InputError
+from loader.errors import DatabaseUnavailable, InputError, ReadOnlyLogin
 
 LOCK_TABLE = "dwh.load_history"
 #: Advisory lock key for a database without tables (the first load): "dwh\0".
@@ -59,8 +59,28 @@ def _say(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
+def refuse_read_only(conn: sa.Connection) -> None:
+    """Stop, in one line, a login that may only read: without this a reader's `dwh load` failed
+    on the first statement it may not run, as an unexpected error naming a table.
+
+    A login may change the warehouse when it may add to the load history (once the tables exist)
+    or create schemas in the database (before the first load)."""
+    user, may_write = conn.execute(
+        sa.text(
+            "select current_user, case when to_regclass(:t) is null then has_database_privilege(current_database(), 'create') "
+            "else has_table_privilege(:t, 'insert') end"
+        ),
+        {"t": LOCK_TABLE},
+    ).one()
+    if not may_write:
+        raise ReadOnlyLogin(
+            f"login {user} may only read this warehouse: loading, migrating and granting logins need the login that owns it"
+        )
+
+
 def take_load_lock(conn: sa.Connection, timeout: float | None = None, say: Callable[[str], None] = _say) -> None:
     """Take the load lock in ``conn``'s transaction, reporting a wait and giving up after ``timeout`` s."""
+    refuse_read_only(conn)
     timeout = lock_timeout() if timeout is None else timeout
     deadline = time.monotonic() + timeout
     has_table = _has_table(conn)

@@ -38,6 +38,13 @@ def current_revision(connection: sa.Connection) -> str | None:
     return connection.execute(sa.text("select version_num from public.alembic_version")).scalar()
 
 
+def readable_revision(connection: sa.Connection) -> bool:
+    """Whether this login may read Alembic's version table (a reader login may not; docs/connecting.md)."""
+    return connection.execute(
+        sa.text("select to_regclass('public.alembic_version') is null or has_table_privilege('public.alembic_version', 'select')")
+    ).scalar()
+
+
 def upgrade(connection: sa.Connection, revision: str = "head") -> None:
     from alembic import command
     from alembic.util import CommandError

@@ -1,12 +1,9 @@
 """Every figure cell of a report table with how sure it is: its curation status, its source line and,
 for an open cell, the range of what it may hold.
 
-The publication site (loader.site) reads the cells of a table through this one function only. Today
-it joins two views: report.cellen (status and source line of every printed figure) and
-report.onzekere_cellen (the cells of answer 2c, printed or blank, whose content differs between the
-placements that fit the document, with their minimum and maximum). When the warehouse gets one
-function that yields every cell of a report table with its status and range, ``table_cells`` becomes
-a call to it and the rest of the site stays as it is.
+The publication site (loader.site) reads the cells of a table through this one function only: the
+status and range of each cell as loader.render.cells gives them to `dwh show` and the workbook,
+with the line of the text extraction each figure was read from (report.cellen).
 """
 
 from __future__ import annotations
@@ -16,7 +13,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from loader.render import Table
+from loader.render import OPEN, Table, cells
 from loader.report import row_key
 
 
@@ -42,7 +39,10 @@ class CellsOutOfStep(RuntimeError):
 
 
 def table_cells(conn: sa.Connection, table: Table) -> dict[tuple[int, int], Cell]:
-    """Every figure cell of ``table`` (row index, column index), blanks included, in the table's order."""
+    """Every figure cell of ``table`` (row index, column index), blanks included, in the table's order.
+
+    Status and range come from loader.render.cells, the one account of how sure each cell is that
+    `dwh show` and the workbook render too; the source line of each figure from report.cellen."""
     rows = {row_key(row[: table.label_columns]): r for r, row in enumerate(table.rows)}
     columns = {name: c for c, name in enumerate(table.columns)}
 
@@ -51,24 +51,23 @@ def table_cells(conn: sa.Connection, table: Table) -> dict[tuple[int, int], Cell
             raise CellsOutOfStep(f"{table.table_id} has no cell {rij!r}, {kolom!r}; the cell views must build labels as report.{table.table_id.lower()} does")
         return rows[rij], columns[kolom]
 
-    printed = {
-        place(rij, kolom): (status, line)
-        for rij, kolom, status, line in conn.execute(
-            sa.text("select rij, kolom, status, bronregel from report.cellen where tabel = :t"), {"t": table.table_id}
-        )
-    }
-    ranges = {
-        place(rij, kolom): (low, high)
-        for rij, kolom, low, high in conn.execute(
-            sa.text("select rij, kolom, minimum, maximum from report.onzekere_cellen where tabel = :t"), {"t": table.table_id}
+    lines = {
+        place(rij, kolom): line
+        for rij, kolom, line in conn.execute(
+            sa.text("select rij, kolom, bronregel from report.cellen where tabel = :t and waarde is not null"), {"t": table.table_id}
         )
     }
     out = {}
-    for r, row in enumerate(table.rows):
-        for c in range(table.label_columns, len(table.columns)):
-            status, line = printed.get((r, c), (None, None))
-            if (row[c] is None) != (status is None):
-                raise CellsOutOfStep(f"{table.table_id} row {r + 1} column {table.columns[c]!r}: the view and report.cellen disagree on whether a figure is printed there")
-            low, high = ranges.get((r, c), (None, None))
-            out[(r, c)] = Cell(row[c], status, line, low, high)
+    for cell in cells(table):
+        position = (cell.row, cell.column)
+        if (cell.value is None) == (position in lines):
+            raise CellsOutOfStep(f"{table.table_id} row {cell.row + 1} column {table.columns[cell.column]!r}: the view and report.cellen disagree on whether a figure is printed there")
+        is_open = cell.status == OPEN
+        out[position] = Cell(
+            cell.value,
+            cell.status if cell.value is not None else None,
+            lines.get(position),
+            cell.minimum if is_open else None,
+            cell.maximum if is_open else None,
+        )
     return out

@@ -522,8 +522,8 @@ def summary(results: list[TableResult]) -> list[str]:
     """One line per table: how many placements its own identities allow, and how many remain."""
     lines = []
     for r in results:
-        within = "not counted (only its Eindtotaal constrains it)" if r.within is None else f"{r.within:,}"
-        parts = "; ".join(f"{p.name} rows {p.count.total:,}" for p in r.parts) if len(r.parts) > 1 else f"{r.placements:,}"
+        within = "not counted (only its Eindtotaal constrains it)" if r.within is None else f"{r.within}"
+        parts = "; ".join(f"{p.name} rows {p.count.total}" for p in r.parts) if len(r.parts) > 1 else f"{r.placements}"
         chosen = "the curated placement is one of them" if r.chosen_is_placement else "the curated placement is NOT one of them"
         lines.append(f"{r.table_id}: by its own identities {within}; with the column totals shared by the T2c tables {parts}; {chosen}")
     return lines
@@ -562,6 +562,20 @@ def write_range_file(data: Path, text: str) -> Path:
             os.unlink(temporary)
         raise
     return path
+
+def summary_cells(cells: list[UncertainCell]) -> list[str]:
+    """One line per open cell: its range over the placements (a blank counted as 0) and how many
+    placements agree with the curated content. Numbers without a thousands separator: the
+    document's own would be a dot, an English reader's a comma."""
+    if not cells:
+        return ["open cells: none (every cell is the same in every placement)"]
+    lines = [f"open cells ({len(cells)}): the least and the most each can hold over the placements, a blank counted as 0"]
+    for c in cells:
+        lines.append(
+            f"  {c.table_id} {c.group} {c.phase.capitalize()} {c.end_year_id} {c.measure_id}: {c.minimum} to {c.maximum}"
+            f" (as curated in {c.as_chosen} of {c.placements} placements; line {c.line})"
+        )
+    return lines
 
 
 def check_range_file(results: list[TableResult], data: Path) -> str | None:
@@ -649,7 +663,7 @@ def search_grids(source: Path, data: Path) -> list[GridResult]:
 
 def summary_grids(results: list[GridResult]) -> list[str]:
     return [
-        f"{r.table_id}: {r.placements:,} placement{'s' if r.placements != 1 else ''} by its row and column totals; "
+        f"{r.table_id}: {r.placements} placement{'s' if r.placements != 1 else ''} by its row and column totals; "
         f"the curated placement is {'one of them' if r.chosen_is_placement else 'NOT one of them'}"
         for r in results
     ]

@@ -132,6 +132,7 @@ def ensure_reader_role(conn: sa.Connection) -> str:
         conn.exec_driver_sql(f"grant usage on schema {s} to {quoted}")
         conn.exec_driver_sql(f"grant select on all tables in schema {s} to {quoted}")
         conn.exec_driver_sql(f"alter default privileges in schema {s} grant select on tables to {quoted}")
+    _hide_server_paths(conn, quoted)
     conn.exec_driver_sql(f"revoke connect, temporary on database {database} from public")
     conn.exec_driver_sql(f"grant connect on database {database} to {quoted}")
     conn.exec_driver_sql("revoke create on schema public from public")
@@ -139,6 +140,26 @@ def ensure_reader_role(conn: sa.Connection) -> str:
         for function in LARGE_OBJECT_CREATORS:
             conn.exec_driver_sql(f"revoke execute on function pg_catalog.{function} from public")
     return role
+
+
+#: Columns that name a place in the server's file system: a reader may select every other column
+#: of their table (column privileges; information_schema.columns lists only what it may read).
+SERVER_PATHS = {"load_history": ("data_source",)}
+
+
+def _hide_server_paths(conn: sa.Connection, quoted: str) -> None:
+    for table, hidden in SERVER_PATHS.items():
+        if conn.execute(sa.text("select to_regclass(:t)"), {"t": f"{schema.SCHEMA}.{table}"}).scalar() is None:
+            continue
+        readable = conn.execute(
+            sa.text(
+                "select string_agg(quote_ident(column_name), ', ' order by ordinal_position) from information_schema.columns "
+                "where table_schema = :s and table_name = :t and column_name <> all(:hidden)"
+            ),
+            {"s": schema.SCHEMA, "t": table, "hidden": list(hidden)},
+        ).scalar_one()
+        conn.exec_driver_sql(f"revoke select on {schema.SCHEMA}.{table} from {quoted}")
+        conn.exec_driver_sql(f"grant select ({readable}) on {schema.SCHEMA}.{table} to {quoted}")
 
 
 def role_comment(conn: sa.Connection) -> str:
@@ -206,10 +227,11 @@ def create_reader_login(conn: sa.Connection, name: str, password: str, warnings:
     lost its membership when a migration dropped the role it was in.
     """
     check_login_name(name)
+    from loader.locking import refuse_read_only, take_load_lock
+
+    refuse_read_only(conn)  # before reading Alembic's version table, which a reader may not
     if not per_database_roles_applied(conn):
         raise DatabaseUnavailable("the warehouse is not at the current schema: run `dwh load` or `dwh migrate` first")
-    from loader.locking import take_load_lock
-
     take_load_lock(conn)  # one change of the reader role at a time, and none during a load or migration
     role = ensure_reader_role(conn)
     existing = conn.execute(

@@ -24,7 +24,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from loader import charts, opencells, schema
-from loader.render import LABEL, MARKS, Table, belgian
+from loader.render import LABEL, MARKS, OPEN, Table, belgian
 from loader.report import CatalogEntry
 
 INDEX = "index.html"
@@ -37,8 +37,8 @@ MAX_BYTES = 5 * 1024 * 1024  # what the issue allows the whole folder to weigh
 
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
 _TOTAL = re.compile(r"^(eind)?totaal\b", re.IGNORECASE)
-#: The mark after a figure whose place is open (the one `dwh show` prints after an ambiguous figure).
-OPEN_MARK = MARKS["ambiguous"]
+#: The mark of an open cell (the one `dwh show` prints after an open figure).
+OPEN_MARK = MARKS[OPEN]
 _MONTHS = "januari februari maart april mei juni juli augustus september oktober november december".split()
 
 
@@ -296,7 +296,7 @@ def collect(conn: sa.Connection, entries: list[CatalogEntry], tables: list[Table
     document = dict(conn.execute(sa.select(schema.source_document)).mappings().one())
     os_ = schema.observation_status
     statuses = dict(conn.execute(sa.select(os_.c.status_id, os_.c.description).order_by(os_.c.status_id)).all())
-    counts = dict(conn.execute(sa.text("select status, count(*) from report.cellen group by status")).all())
+    counts = dict(conn.execute(sa.text("select status, count(*) from report.cellen where waarde is not null group by status")).all())
     lh = schema.load_history
     last = conn.execute(sa.select(lh).where(lh.c.outcome == "loaded").order_by(lh.c.load_id.desc()).limit(1)).mappings().first()
     return Published(

@@ -7,7 +7,8 @@ wrapped inside their column; figures are never cut.
 
 from __future__ import annotations
 
-import shutil
+import os
+import sys
 import textwrap
 
 GAP = "  "
@@ -17,8 +18,32 @@ _MIN_LABEL = 8  # narrower label columns would cut most words in half
 
 
 def terminal_width() -> int:
-    """COLUMNS, else the real width of the terminal, else 100 (e.g. when the output is a pipe)."""
-    return shutil.get_terminal_size(fallback=(DEFAULT_WIDTH, 24)).columns
+    """COLUMNS, else the width of the session's terminal, else 100 (no terminal at all, e.g. cron).
+
+    Piped output (`dwh show T2c_project | less`) still has a terminal: stdout is the pipe, but
+    stderr or the controlling terminal (/dev/tty) is the screen the pager writes to, so the
+    width comes from there rather than from the fallback."""
+    columns = os.environ.get("COLUMNS", "").strip()
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    for stream in (sys.stdout, sys.stderr, sys.stdin):
+        try:
+            width = os.get_terminal_size(stream.fileno()).columns
+        except (AttributeError, ValueError, OSError):
+            continue
+        if width > 0:
+            return width
+    try:
+        fd = os.open("/dev/tty", os.O_RDONLY | os.O_NOCTTY)
+    except OSError:
+        return DEFAULT_WIDTH
+    try:
+        width = os.get_terminal_size(fd).columns
+    except OSError:
+        width = 0
+    finally:
+        os.close(fd)
+    return width if width > 0 else DEFAULT_WIDTH
 
 
 def wrap(text: str, width: int) -> list[str]:

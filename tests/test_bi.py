@@ -40,14 +40,60 @@ def _as(url: str, user: str) -> str:
 
 
 def test_a_reader_login_reads_everything(reader_login):
+    # Every column information_schema lists for the login, as a BI tool selects them: all of them
+    # but dwh.load_history.data_source, a folder of the server (see the next test).
     url, name = reader_login
     with psycopg.connect(_as(url, name)) as conn:
         relations = conn.execute(
-            "select table_schema || '.' || table_name from information_schema.tables where table_schema in ('dwh', 'report')"
+            "select table_schema || '.' || table_name, string_agg(quote_ident(column_name), ', ' order by ordinal_position) "
+            "from information_schema.columns where table_schema in ('dwh', 'report') group by 1"
         ).fetchall()
         assert len(relations) >= 40
-        for (relation,) in relations:
-            conn.execute(f"select * from {relation} limit 1").fetchall()
+        for relation, columns in relations:
+            conn.execute(f"select {columns} from {relation} limit 1").fetchall()
+        hidden = conn.execute(
+            "select table_schema || '.' || table_name || '.' || column_name from information_schema.columns c "
+            "where table_schema in ('dwh', 'report') and not has_column_privilege(format('%I.%I', table_schema, table_name), column_name, 'select')"
+        ).fetchall()
+        assert hidden == []
+
+
+def test_a_reader_does_not_see_server_paths(reader_login):
+    url, name = reader_login
+    with psycopg.connect(_as(url, name)) as conn:
+        listed = conn.execute("select column_name from information_schema.columns where table_schema = 'dwh' and table_name = 'load_history'").fetchall()
+        assert ("load_id",) in listed and ("data_source",) not in listed
+        assert conn.execute("select count(*) from dwh.load_history where outcome = 'loaded'").fetchone()[0] >= 1
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("select data_source from dwh.load_history")
+    with psycopg.connect(url) as owner:  # the owner still sees where the data came from
+        assert owner.execute("select data_source from dwh.load_history limit 1").fetchone()[0]
+
+
+@pytest.mark.parametrize("command", [["status"], ["show", "T2c_project"], ["show", "--all", "--format", "json"], ["tables"], ["reconcile"]])
+def test_a_reader_login_runs_the_reading_commands(reader_login, command, capsys):
+    url, name = reader_login
+    assert main([*command, "--database-url", _as(url, name)]) == 0
+    out, err = capsys.readouterr()
+    assert err == "" and out
+    if command == ["status"]:
+        assert "loaded" in out and "not readable by this read-only login" in out
+        assert str(resources.data_dir()) not in out and "/" not in out.split("rows", 1)[1]
+
+
+def test_a_reader_login_exports(reader_login, tmp_path, capsys):
+    url, name = reader_login
+    assert main(["export", str(tmp_path / "out.xlsx"), "--database-url", _as(url, name)]) == 0
+    assert (tmp_path / "out.xlsx").is_file()
+
+
+@pytest.mark.parametrize("command", [["load"], ["load", "--force"], ["migrate"], ["grant-reader", "another", "--password-env", "HOME"]])
+def test_a_reader_login_may_not_load_or_migrate_exit_3_in_one_line(reader_login, command, capsys):
+    url, name = reader_login
+    assert main([*command, "--database-url", _as(url, name)]) == 3
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.count("\n") == 1 and err.startswith(f"dwh: error: login {name} may only read this warehouse")
 
 
 @pytest.mark.parametrize(
@@ -146,8 +192,8 @@ def test_export_xlsx_reads_back(loaded_db, tmp_path, capsys):
 
     assert main(["export", str(tmp_path), "--database-url", loaded_db]) == 0
     workbook = openpyxl.load_workbook(tmp_path / "doorstroom-sv221-2024.xlsx")
-    assert len(workbook.sheetnames) == 18
-    assert workbook.sheetnames[0] == "T1_totaal"
+    assert len(workbook.sheetnames) == 19  # the source sheet and a sheet per table
+    assert workbook.sheetnames[:2] == ["Bron", "T1_totaal"]
     sheet = workbook["T2e_betalingen"]
     assert sheet["A1"].value.startswith("T2e_betalingen: Hieronder een overzicht van de betalingen")
     assert [c.value for c in sheet[3]][:3] == ["Project", "VCF-2018", "VCF-2019"]

@@ -337,6 +337,63 @@ def test_json_amounts_are_exact_decimal_strings_and_counts_integers(loaded_db, c
     assert json.loads(capsys.readouterr().out)["rows"][0] == {"provincie": "Antwerpen", "CMW": 279, "LDE": 790}
 
 
+def test_show_all_json_is_one_document_keyed_by_table_id(loaded_db):
+    done = _dwh("show", "--all", "--format", "json", "--database-url", loaded_db)
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout)  # one document: json.load no longer says "Extra data"
+    assert list(document) == TABLE_IDS
+    for table_id in TABLE_IDS:
+        header, *rows = _golden(table_id)
+        table = document[table_id]
+        assert table["table_id"] == table_id and table["columns"] == header
+        assert [[("" if v is None else str(v)) for v in r.values()] for r in table["rows"]] == rows, table_id
+
+
+def test_show_all_csv_needs_a_folder_and_writes_one_file_per_table(loaded_db, tmp_path):
+    done = _dwh("show", "--all", "--format", "csv", "--database-url", loaded_db)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr == (
+        "dwh: error: --format csv --all writes one file per table: give a folder with --output DIR "
+        "(or `dwh export DIR --format csv` for a data package)\n"
+    )
+    folder = tmp_path / "tables"
+    done = _dwh("show", "--all", "--format", "csv", "--output", str(folder), "--database-url", loaded_db)
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.stem for p in folder.iterdir()) == sorted(TABLE_IDS)
+    for table_id in TABLE_IDS:
+        with open(folder / f"{table_id}.csv", newline="", encoding="utf-8") as fh:
+            assert list(csv.reader(fh)) == _golden(table_id), table_id
+    assert _dwh("show", "T1_totaal", "--output", str(folder), "--database-url", loaded_db).returncode == 2
+
+
+def _pty_width_run(args: list[str], columns: int, env: dict) -> subprocess.CompletedProcess:
+    """`dwh ARGS | cat` as in a terminal of the given width: stdout a pipe, stderr the terminal."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    leader, follower = pty.openpty()
+    try:
+        fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+        clean = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+        return subprocess.run(
+            [sys.executable, "-m", "loader", *args], stdout=subprocess.PIPE, stderr=follower, text=True, env={**clean, **env}
+        )
+    finally:
+        os.close(follower)
+        os.close(leader)
+
+
+def test_piped_output_takes_the_width_of_the_session_terminal(loaded_db):
+    widest = lambda text: max(len(line) for line in text.splitlines())  # noqa: E731
+    piped = _pty_width_run(["show", "T2c_project", "--database-url", loaded_db], 80, {})
+    assert piped.returncode == 0
+    assert 70 < widest(piped.stdout) <= 80  # laid out for the 80-column terminal, not the 100 fallback
+    assert widest(_pty_width_run(["show", "T2c_project", "--database-url", loaded_db], 80, {"COLUMNS": "120"}).stdout) > 100
+    assert widest(_pty_width_run(["show", "T2c_project", "--width", "60", "--database-url", loaded_db], 80, {"COLUMNS": "120"}).stdout) <= 60
+
+
 # ------------------------------------------------------------------ dwh tables
 
 
@@ -369,7 +426,7 @@ def test_export_workbook_formats_by_column_type_and_notes_uncertain_cells(loaded
 
     assert main(["export", str(tmp_path), "--database-url", loaded_db]) == 0
     workbook = openpyxl.load_workbook(tmp_path / "doorstroom-sv221-2024.xlsx")
-    assert workbook.sheetnames == TABLE_IDS
+    assert workbook.sheetnames == ["Bron", *TABLE_IDS]  # a first sheet about the source, then the tables
 
     sheet = workbook["T2c_project"]
     assert sheet["A1"].value == "T2c_project: Aantal voltooide trajecten zonder stage volgens eindjaar doorstroomtraject:"
@@ -456,7 +513,8 @@ def test_export_csv_validates_as_a_frictionless_data_package(loaded_db, tmp_path
 
 
 def test_export_into_a_file_is_exit_2_in_one_line(tmp_path):
-    target = tmp_path / "not-a-folder.xlsx"
+    # Not an .xlsx name: `dwh export FILE.xlsx` writes that workbook (see test_export_to_a_workbook_file).
+    target = tmp_path / "not-a-folder.txt"
     target.write_text("x")
     for path in (target, target / "below"):
         done = _dwh("export", str(path), "--database-url", "postgresql://nobody@127.0.0.1:1/none")

@@ -121,8 +121,31 @@ def test_placements_command(capsys):
     ]  # CURATION.md: "Unique (exhaustive search: 1 solution)" for each
     assert out[5] == (
         "T2c_project: by its own identities not counted (only its Eindtotaal constrains it); with the column totals "
-        "shared by the T2c tables Voltooid rows 3; Stopgezet rows 21,691; the curated placement is one of them"
-    )
+        "shared by the T2c tables Voltooid rows 3; Stopgezet rows 21691; the curated placement is one of them"
+    )  # no English thousands separator (was 21,691)
+
+
+def test_placements_command_prints_the_range_of_every_open_cell(capsys):
+    """Each open cell's range as data/CURATION.md's placements give it (curation_possibilities),
+    in printed order: one line per cell, none left out."""
+    assert main(["placements", "--source", str(source_text())]) == 0
+    out = capsys.readouterr().out.splitlines()
+    start = next(i for i, line in enumerate(out) if line.startswith("open cells ("))
+    listed = out[start + 1:]
+    expected = []
+    for (project, phase), options in curation_possibilities().items():
+        for column in placements.COLUMNS:
+            values = {dict(option).get(column) for option in options}
+            if len(values) > 1:
+                bounds = [0 if v is None else v for v in values]
+                expected.append((project, phase.capitalize(), *column, min(bounds), max(bounds)))
+    assert out[start].startswith(f"open cells ({len(expected)}):")
+    found = [re.match(r"  T2c_project (\d+) (\w+) (\d{4}) (CMW|LDE): (\d+) to (\d+) \(as curated in \d+ of (\d+) placements", line) for line in listed]
+    assert all(found), listed
+    got = [(m[1], m[2], m[3], m[4], int(m[5]), int(m[6])) for m in found]
+    assert sorted(got) == sorted(expected) and len(got) == len(expected) == 73
+    assert "  T2c_project 7738 Stopgezet 2021 CMW: 0 to 1 (as curated in" in listed[0]
+    assert all(int(m[7]) in (3, 21691) for m in found) and not any("," in line.split(":")[1].split("(")[0] for line in listed)
 
 
 def test_a_choice_that_breaks_the_totals_is_not_a_placement(tmp_path, capsys):

@@ -148,7 +148,7 @@ def test_the_73_open_cells_of_T2c_project_show_their_range_on_hover_and_focus(in
         expected = {
             (rij, kolom): f"{low}–{high}"
             for rij, kolom, low, high in conn.execute(
-                sa.text("select rij, kolom, minimum, maximum from report.onzekere_cellen where tabel = 'T2c_project'")
+                sa.text("select rij, kolom, minimum, maximum from report.open_cellen where tabel = 'T2c_project'")
             )
         }
     cells = index.execute_script(

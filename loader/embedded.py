@@ -125,7 +125,7 @@ def prepare_home(home: Path) -> None:
             f"DWH_HOME {home} belongs to {_account(info.st_uid)}, not to {_account(os.geteuid())}: its files could be changed under you; "
             "set DWH_HOME to a folder of your own or give --database-url"
         )
-    if info.st_mode & 0o022:
+    if info.st_mode & 0o002 or info.st_mode & 0o020 and not _private_group(info):
         raise DatabaseUnavailable(
             f"DWH_HOME {home} is writable by others (mode {stat.S_IMODE(info.st_mode):04o}): they could put their files in it; "
             f"make it private (chmod 700 {home}) or set DWH_HOME elsewhere"

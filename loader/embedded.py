@@ -125,7 +125,7 @@ def prepare_home(home: Path) -> None:
             f"DWH_HOME {home} belongs to {_account(info.st_uid)}, not to {_account(os.geteuid())}: its files could be changed under you; "
             "set DWH_HOME to a folder of your own or give --database-url"
         )
-    if info.st_mode & 0o022:
+    if info.st_mode & 0o002 or info.st_mode & 0o020 and not _private_group(info):
         raise DatabaseUnavailable(
             f"DWH_HOME {home} is writable by others (mode {stat.S_IMODE(info.st_mode):04o}): they could put their files in it; "
             f"make it private (chmod 700 {home}) or set DWH_HOME elsewhere"
@@ -621,6 +621,8 @@ class Cluster:
         except (OSError, ValueError, IndexError):
             return
         if not self.is_postmaster(pid):
+            # Died without a clean stop (killed): nothing uses its scratch or socket folder any more.
+            _remove_temp_socket_dir(socket_dir)
             return
         for sig, wait in ((signal.SIGINT, _STOP_TIMEOUT), (signal.SIGQUIT, 5.0), (signal.SIGKILL, 5.0)):
             if not pid_alive(pid):
@@ -916,7 +918,10 @@ def watch(home: Path, interval: float = WATCH_INTERVAL) -> None:
     while True:
         time.sleep(interval)
         with _flock(control, fcntl.LOCK_EX):
-            if cluster.postmaster() is None or _last_user_left(cluster, users):
+            if cluster.postmaster() is None:
+                cluster.stop()  # a server that died: only its folders are left to remove
+                return
+            if _last_user_left(cluster, users):
                 return
 
 

@@ -346,3 +346,19 @@ def test_a_server_lock_of_another_account_is_refused_at_once(other_account, tmp_
     finally:
         holder.kill()
         holder.wait()
+
+
+@needs_root
+def test_the_scratch_folder_of_a_killed_server_is_removed(tmp_path):
+    """A server killed outright (SIGKILL) leaves its dwh-server-* folder: the command that leaves removes it."""
+    import signal
+
+    home = tmp_path / "dwh"
+    with embedded_server(home, database="postgres"):
+        pid, socket_dir = Cluster(home).postmaster()
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while server_pid_alive(home) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert socket_dir.parent.name.startswith("dwh-server-") and socket_dir.parent.exists()
+    assert not socket_dir.parent.exists()

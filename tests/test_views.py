@@ -132,3 +132,34 @@ def test_recreating_views_keeps_grants_and_comments(loaded_db):
         engine.dispose()
     assert before[0] is True and before[1]
     assert after == before
+
+
+def test_only_views_that_differ_from_their_files_are_replaced(loaded_db):
+    """A view is replaced (and locked) only when its definition, columns or comments differ from its file."""
+    from loader import db
+    from loader.viewchanges import changed_views
+
+    files = views.dependency_order(views.view_files())
+    engine = db.make_engine(loaded_db)
+    try:
+        with db.begin(engine) as conn:
+            assert changed_views(conn, files) == set()
+            conn.exec_driver_sql("comment on column report.cijfers.waarde is 'another comment'")
+            conn.exec_driver_sql("comment on view report.t1_totaal is 'another comment'")
+            definition = conn.exec_driver_sql("select pg_get_viewdef('report.t2ab_project'::regclass)").scalar_one()
+            conn.exec_driver_sql(f"create or replace view report.t2ab_project as {definition.rstrip().rstrip(';')} limit 5")
+            conn.exec_driver_sql("drop view report.t3_totaal")
+            assert changed_views(conn, files) == {"cijfers", "t1_totaal", "t2ab_project", "t3_totaal"}
+            before = conn.exec_driver_sql("select mod(txid_current(), 4294967296)").scalar_one()
+            views.create_views(conn)
+            assert changed_views(conn, files) == set()
+            # The views whose rewrite rule create_views wrote (in savepoints: transaction ids after ours).
+            rewritten = set(conn.exec_driver_sql(
+                "select c.relname from pg_rewrite r join pg_class c on c.oid = r.ev_class "
+                f"where c.relnamespace = 'report'::regnamespace and r.xmin::text::bigint > {before}"
+            ).scalars())
+            conn.rollback()
+    finally:
+        engine.dispose()
+    # t1_totaal's comment differs, not its definition: it is replaced all the same (the file is one unit).
+    assert rewritten == {"cijfers", "t1_totaal", "t2ab_project", "t3_totaal"}

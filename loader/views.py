@@ -45,7 +45,43 @@ def lock_views(conn: sa.Connection, names: set[str] | None = None) -> None:
 def drop_views(conn: sa.Connection) -> None:
     lock_views(conn)
     for name in existing_views(conn):
-        conn.exec_driver_sql(f'drop view if exists {schema.REPORT_SCHEMA}."{name}" cascade')
+        _drop(conn, name)
+
+
+def _drop(conn: sa.Connection, name: str) -> None:
+    """Drop a report view and the report views that read it; never anything of someone else's.
+
+    CASCADE would also drop, silently, a view a user made on a report view: such a view stops
+    the load or migration instead (exit 3), naming it.
+    """
+    from loader.errors import DatabaseUnavailable
+
+    theirs = conn.execute(sa.text(_OUTSIDE_DEPENDENTS), {"view": f'{schema.REPORT_SCHEMA}."{name}"', "s": schema.REPORT_SCHEMA}).scalars().all()
+    if theirs:
+        raise DatabaseUnavailable(
+            f"report.{name} must be dropped and created again (its columns changed, or it has no file), "
+            f"but {', '.join(theirs)} depends on it; drop or change that first (dwh never drops what it did not create)"
+        )
+    conn.exec_driver_sql(f'drop view if exists {schema.REPORT_SCHEMA}."{name}" cascade')
+
+
+#: What DROP ... CASCADE of a view would take along outside the report schema: the relations whose
+#: rewrite rule reads it, or reads a report view that does, and so on.
+_OUTSIDE_DEPENDENTS = """
+with recursive readers(oid) as (
+    select to_regclass(:view)::oid
+    union
+    select r.ev_class
+    from readers
+    join pg_depend as d on d.refclassid = 'pg_class'::regclass and d.refobjid = readers.oid and d.classid = 'pg_rewrite'::regclass
+    join pg_rewrite as r on r.oid = d.objid
+    where r.ev_class <> readers.oid
+)
+select quote_ident(n.nspname) || '.' || quote_ident(c.relname)
+from readers join pg_class as c on c.oid = readers.oid join pg_namespace as n on n.oid = c.relnamespace
+where c.relnamespace <> cast(:s as regnamespace)
+order by 1
+"""
 
 
 def create_views(conn: sa.Connection) -> list[str]:
@@ -65,7 +101,7 @@ def create_views(conn: sa.Connection) -> list[str]:
         # A replacement that must drop and create the view afresh drops the views that read it.
         lock_views(conn, _with_readers(changed, files))
     for name in stale:
-        conn.exec_driver_sql(f'drop view if exists {schema.REPORT_SCHEMA}."{name}" cascade')
+        _drop(conn, name)
     present = existing_views(conn)
     for name, path in files.items():
         if name not in changed and name in present:
@@ -78,7 +114,7 @@ def create_views(conn: sa.Connection) -> list[str]:
         except sa.exc.ProgrammingError:
             # CREATE OR REPLACE cannot rename or drop columns: start the view afresh.
             savepoint.rollback()
-            conn.exec_driver_sql(f'drop view if exists {schema.REPORT_SCHEMA}."{name}" cascade')
+            _drop(conn, name)
             conn.exec_driver_sql(text)
             present = existing_views(conn)  # the views that read it went with it; they come later in this order
     grant_reader(conn)

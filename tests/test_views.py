@@ -163,3 +163,31 @@ def test_only_views_that_differ_from_their_files_are_replaced(loaded_db):
         engine.dispose()
     # t1_totaal's comment differs, not its definition: it is replaced all the same (the file is one unit).
     assert rewritten == {"cijfers", "t1_totaal", "t2ab_project", "t3_totaal"}
+
+
+@pytest.mark.parametrize("kind", ["columns changed", "no file"])
+def test_a_users_view_on_a_report_view_is_never_dropped_silently(loaded_db, kind):
+    from loader import db
+    from loader.errors import DatabaseUnavailable
+
+    engine = db.make_engine(loaded_db)
+    try:
+        with db.begin(engine) as conn:
+            if kind == "columns changed":
+                # As when a new version of dwh changes the view's columns: it must be dropped and created again.
+                conn.exec_driver_sql("drop view report.t2ab_project")
+                conn.exec_driver_sql("create view report.t2ab_project as select 1 as x")
+                view = "t2ab_project"
+            else:
+                conn.exec_driver_sql("create view report.retired as select 1 as x")
+                view = "retired"
+            conn.exec_driver_sql(f"create view public.my_extract as select * from report.{view}")
+            with pytest.raises(DatabaseUnavailable) as raised:
+                views.create_views(conn)
+            conn.rollback()
+    finally:
+        engine.dispose()
+    assert str(raised.value) == (
+        f"report.{view} must be dropped and created again (its columns changed, or it has no file), but "
+        "public.my_extract depends on it; drop or change that first (dwh never drops what it did not create)"
+    )

@@ -49,8 +49,9 @@ def lock_at_once(conn: sa.Connection, relations: Iterable[str], mode: str = "acc
         return 0
     limit = lock_timeout()
     deadline = time.monotonic() + limit if deadline is None else deadline
-    wait = min(FIRST_WAIT, _deadlock_timeout(conn) / 4)
-    longest = min(LONGEST_WAIT, _deadlock_timeout(conn) / 2)
+    deadlock = _deadlock_timeout(conn)
+    wait = min(FIRST_WAIT, deadlock / 4)
+    longest = min(LONGEST_WAIT, deadlock / 2)
     statement = f"lock table {', '.join(names)} in {mode} mode"
     attempts = 0
     while True:

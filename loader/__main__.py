@@ -1,3 +1,3 @@
-from loader.cli import main
+from loader.entry import main
 
 raise SystemExit(main())

@@ -148,7 +148,7 @@ def cmd_tables(args) -> int:
 
 
 def cmd_show(args) -> int:
-    from loader import db, report
+    from loader import readdb, report
     from loader.render import render
 
     if not args.all and not args.table_id:
@@ -163,7 +163,7 @@ def cmd_show(args) -> int:
         from loader import export
 
         export.check_target(Path(args.output))
-    with db.open_engine(args.database_url) as engine, db.begin(engine) as conn:
+    with readdb.read_only(args.database_url) as conn:  # psycopg only: no SQLAlchemy to import
         entries = report.catalog(conn)
         chosen = entries if args.all else [report.find(entries, args.table_id)]
         tables = [report.read_table(conn, e) for e in chosen]
@@ -362,18 +362,14 @@ def _positive(text: str) -> int:
 
 
 def _version() -> str:
-    from importlib import metadata
+    """The version, written once in loader/__init__.py (pyproject.toml reads it from there)."""
+    from loader import __version__
 
-    try:
-        return metadata.version("doorstroom-dwh")
-    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
-        from loader import __version__
-
-        return __version__
+    return __version__
 
 
 class _Version(argparse.Action):
-    """--version, reading the package metadata only when asked (every other run skips that cost)."""
+    """--version (`dwh --version` alone is answered by loader.entry, before this parser is built)."""
 
     def __init__(self, option_strings, dest, **kwargs):
         super().__init__(option_strings, dest=argparse.SUPPRESS, nargs=0, help="print the version of dwh and exit")

@@ -44,16 +44,10 @@ def begin(engine: Engine) -> Iterator[sa.Connection]:
 
 
 def describe_connect_error(engine: Engine, exc: Exception) -> str:
+    from loader.readdb import connect_error_message
+
     where = engine.url.render_as_string(hide_password=True).replace("postgresql+psycopg", "postgresql")
-    reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    lowered = reason.lower()
-    if "password" in lowered:
-        hint = "check the user name and password in the URL"
-    elif "does not exist" in lowered and "database" in lowered:
-        hint = "create the database or fix its name in the URL"
-    else:
-        hint = "check that the server is running and the host and port in the URL"
-    return f"cannot connect to {where}: {reason}; {hint}"
+    return connect_error_message(where, exc)
 
 
 def database_error(exc: BaseException) -> str | None:

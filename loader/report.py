@@ -1,16 +1,29 @@
-"""Reading the report views, the curation status of their cells and the catalogue of the document's tables."""
+"""Reading the report views, the curation status of their cells and the catalogue of the document's tables.
+
+Every function takes either a SQLAlchemy Connection (`dwh export`, the tests) or a plain psycopg
+connection (`dwh show`, which answers without importing SQLAlchemy at all: about 70% of its time
+went to that import). The queries are written in the driver's own parameter style, which both
+accept (``exec_driver_sql`` passes them through).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import sqlalchemy as sa
-
-from loader import schema
 from loader.errors import DatabaseUnavailable, InputError
+from loader.fingerprint import REPORT_SCHEMA
 from loader.render import AMOUNT, COUNT, LABEL, Table
 
-CELLS_VIEW = f"{schema.REPORT_SCHEMA}.cellen"
+#: The warehouse's schema (loader.schema.SCHEMA, which this module does not import: it declares the tables with SQLAlchemy).
+WAREHOUSE_SCHEMA = "dwh"
+CELLS_VIEW = f"{REPORT_SCHEMA}.cellen"
+
+
+def _rows(conn, sql: str, params: dict | None = None) -> list[tuple]:
+    """All rows of ``sql`` on a SQLAlchemy or a psycopg connection."""
+    if hasattr(conn, "exec_driver_sql"):
+        return [tuple(r) for r in conn.exec_driver_sql(sql, params or {})]
+    return conn.execute(sql, params).fetchall()
 
 
 @dataclass(frozen=True)
@@ -22,14 +35,15 @@ class CatalogEntry:
 
     @property
     def view(self) -> str:
-        return f"{schema.REPORT_SCHEMA}.{self.table_id.lower()}"
+        return f"{REPORT_SCHEMA}.{self.table_id.lower()}"
 
 
-def catalog(conn: sa.Connection) -> list[CatalogEntry]:
-    st = schema.source_table
+def catalog(conn) -> list[CatalogEntry]:
     try:
-        rows = conn.execute(sa.select(st.c.table_id, st.c.answer, st.c.caption, st.c.grain).order_by(st.c.position)).all()
-    except sa.exc.ProgrammingError as exc:
+        rows = _rows(conn, f"select table_id, answer, caption, grain from {WAREHOUSE_SCHEMA}.source_table order by position")
+    except Exception as exc:
+        if getattr(getattr(exc, "orig", exc), "sqlstate", None) != "42P01":  # undefined_table
+            raise
         raise DatabaseUnavailable("the warehouse is not loaded in this database: run `dwh load` first") from exc
     if not rows:
         raise DatabaseUnavailable("the warehouse is not loaded in this database: run `dwh load` first")
@@ -44,18 +58,17 @@ def find(entries: list[CatalogEntry], table_id: str) -> CatalogEntry:
     raise InputError(f"unknown table id {table_id!r} (expected one of: {valid})")
 
 
-def column_kinds(conn: sa.Connection, view: str) -> list[str]:
+def column_kinds(conn, view: str) -> list[str]:
     """Per column of a view: a row label (text), a count (integer) or an amount in euro (numeric)."""
     schema_name, name = view.split(".")
-    rows = conn.execute(
-        sa.text(
-            "select data_type from information_schema.columns "
-            "where table_schema = :s and table_name = :n order by ordinal_position"
-        ),
+    rows = _rows(
+        conn,
+        "select data_type from information_schema.columns "
+        "where table_schema = %(s)s and table_name = %(n)s order by ordinal_position",
         {"s": schema_name, "n": name},
-    ).scalars()
+    )
     kinds = []
-    for data_type in rows:
+    for (data_type,) in rows:
         if data_type in ("text", "character varying"):
             kinds.append(LABEL)
         elif data_type == "numeric":
@@ -70,17 +83,20 @@ def row_key(labels) -> str:
     return " / ".join(str(v) for v in labels if v is not None)
 
 
-def cell_status(conn: sa.Connection, table: Table) -> None:
+def cell_status(conn, table: Table) -> None:
     """Fill in which cells of the table are not fixed by the printed numbers (open figures and open
     blanks, inconsistent totals), with their range, and what their status means."""
-    if conn.execute(sa.text("select to_regclass(:v)"), {"v": CELLS_VIEW}).scalar() is None:
+    if _rows(conn, "select to_regclass(%(v)s)", {"v": CELLS_VIEW})[0][0] is None:
         raise DatabaseUnavailable(f"the report views predate {CELLS_VIEW}: run `dwh migrate` to re-create them")
     try:
-        flagged = conn.execute(
-            sa.text(f"select rij, kolom, status, minimum, maximum from {CELLS_VIEW} where tabel = :t and status <> 'printed'"),
+        flagged = _rows(
+            conn,
+            f"select rij, kolom, status, minimum, maximum from {CELLS_VIEW} where tabel = %(t)s and status <> 'printed'",
             {"t": table.table_id},
-        ).all()
-    except sa.exc.ProgrammingError as exc:  # report.cellen of an older dwh, without the ranges
+        )
+    except Exception as exc:  # report.cellen of an older dwh, without the ranges
+        if getattr(getattr(exc, "orig", exc), "sqlstate", None) != "42703":  # undefined_column
+            raise
         raise DatabaseUnavailable(f"the report views predate the ranges of {CELLS_VIEW}: run `dwh migrate` to re-create them") from exc
     if not flagged:
         return
@@ -94,9 +110,14 @@ def cell_status(conn: sa.Connection, table: Table) -> None:
         table.status[where] = status
         if minimum is not None:
             table.ranges[where] = (_plain_number(minimum), _plain_number(maximum))
-    os_ = schema.observation_status
     wanted = sorted(set(table.status.values()))
-    table.statuses = dict(conn.execute(sa.select(os_.c.status_id, os_.c.description).where(os_.c.status_id.in_(wanted))).all())
+    table.statuses = dict(
+        _rows(
+            conn,
+            f"select status_id, description from {WAREHOUSE_SCHEMA}.observation_status where status_id = any(%(w)s)",
+            {"w": wanted},
+        )
+    )
 
 
 def _plain_number(value):
@@ -104,9 +125,8 @@ def _plain_number(value):
     return int(value) if value == int(value) and value.as_tuple().exponent == 0 else value
 
 
-def read_table(conn: sa.Connection, entry: CatalogEntry) -> Table:
-    result = conn.execute(sa.text(f"select * from {entry.view}"))
-    columns, rows = list(result.keys()), [tuple(r) for r in result]
+def read_table(conn, entry: CatalogEntry) -> Table:
+    columns, rows = _columns_and_rows(conn, f"select * from {entry.view}")
     kinds = column_kinds(conn, entry.view)
     labels = next((i for i, k in enumerate(kinds) if k != LABEL), len(kinds))
     table = Table(entry.table_id, entry.caption, columns, rows, labels, kinds)
@@ -115,14 +135,21 @@ def read_table(conn: sa.Connection, entry: CatalogEntry) -> Table:
     return table
 
 
-def comments(conn: sa.Connection, view: str) -> tuple[str, dict[str, str]]:
+def _columns_and_rows(conn, sql: str) -> tuple[list[str], list[tuple]]:
+    if hasattr(conn, "exec_driver_sql"):
+        result = conn.exec_driver_sql(sql)
+        return list(result.keys()), [tuple(r) for r in result]
+    cursor = conn.execute(sql)
+    return [c.name for c in cursor.description], cursor.fetchall()
+
+
+def comments(conn, view: str) -> tuple[str, dict[str, str]]:
     """The COMMENT of a view and of each of its columns."""
-    described = conn.execute(sa.text("select obj_description(cast(:v as regclass), 'pg_class')"), {"v": view}).scalar()
-    columns = conn.execute(
-        sa.text(
-            "select a.attname, col_description(a.attrelid, a.attnum) from pg_attribute as a "
-            "where a.attrelid = cast(:v as regclass) and a.attnum > 0 and not a.attisdropped"
-        ),
+    described = _rows(conn, "select obj_description(cast(%(v)s as regclass), 'pg_class')", {"v": view})[0][0]
+    columns = _rows(
+        conn,
+        "select a.attname, col_description(a.attrelid, a.attnum) from pg_attribute as a "
+        "where a.attrelid = cast(%(v)s as regclass) and a.attnum > 0 and not a.attisdropped",
         {"v": view},
-    ).all()
+    )
     return described or "", {name: text for name, text in columns if text}

@@ -45,6 +45,16 @@ def sqlalchemy_url(url: str):
     return parsed.set(drivername="postgresql+psycopg")
 
 
+def libpq_url(url: str) -> str:
+    """The URL as libpq (psycopg) takes it, checked as sqlalchemy_url checks it, without importing SQLAlchemy."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or not scheme or not rest:
+        raise InputError(f"database URL {redact(url)!r} is not a URL (expected postgresql://user:pass@host:port/db)")
+    if scheme.split("+", 1)[0] not in ("postgresql", "postgres"):
+        raise InputError(f"database URL {redact(url)!r} is not PostgreSQL (expected postgresql://user:pass@host:port/db)")
+    return f"postgresql://{rest}"
+
+
 def redact(url: str) -> str:
     """The URL without its password, for messages."""
     try:

@@ -162,3 +162,62 @@ def test_views_of_an_earlier_column_set_are_replaced_by_migrate(databases, loade
     capsys.readouterr()
     assert main(["show", "T2c_project", "--format", "json", "--database-url", url]) == 0
     assert json.loads(capsys.readouterr().out)["status_counts"] == {"open": {"figures": 35, "blank_cells": 38}}
+
+
+def test_only_views_that_differ_from_their_files_are_replaced(loaded_db):
+    """A view is replaced (and locked) only when its definition, columns or comments differ from its file."""
+    from loader import db
+    from loader.viewchanges import changed_views
+
+    files = views.dependency_order(views.view_files())
+    engine = db.make_engine(loaded_db)
+    try:
+        with db.begin(engine) as conn:
+            assert changed_views(conn, files) == set()
+            conn.exec_driver_sql("comment on column report.cijfers.waarde is 'another comment'")
+            conn.exec_driver_sql("comment on view report.t1_totaal is 'another comment'")
+            definition = conn.exec_driver_sql("select pg_get_viewdef('report.t2ab_project'::regclass)").scalar_one()
+            conn.exec_driver_sql(f"create or replace view report.t2ab_project as {definition.rstrip().rstrip(';')} limit 5")
+            conn.exec_driver_sql("drop view report.t3_totaal")
+            assert changed_views(conn, files) == {"cijfers", "t1_totaal", "t2ab_project", "t3_totaal"}
+            before = conn.exec_driver_sql("select mod(txid_current(), 4294967296)").scalar_one()
+            views.create_views(conn)
+            assert changed_views(conn, files) == set()
+            # The views whose rewrite rule create_views wrote (in savepoints: transaction ids after ours).
+            rewritten = set(conn.exec_driver_sql(
+                "select c.relname from pg_rewrite r join pg_class c on c.oid = r.ev_class "
+                f"where c.relnamespace = 'report'::regnamespace and r.xmin::text::bigint > {before}"
+            ).scalars())
+            conn.rollback()
+    finally:
+        engine.dispose()
+    # t1_totaal's comment differs, not its definition: it is replaced all the same (the file is one unit).
+    assert rewritten == {"cijfers", "t1_totaal", "t2ab_project", "t3_totaal"}
+
+
+@pytest.mark.parametrize("kind", ["columns changed", "no file"])
+def test_a_users_view_on_a_report_view_is_never_dropped_silently(loaded_db, kind):
+    from loader import db
+    from loader.errors import DatabaseUnavailable
+
+    engine = db.make_engine(loaded_db)
+    try:
+        with db.begin(engine) as conn:
+            if kind == "columns changed":
+                # As when a new version of dwh changes the view's columns: it must be dropped and created again.
+                conn.exec_driver_sql("drop view report.t2ab_project")
+                conn.exec_driver_sql("create view report.t2ab_project as select 1 as x")
+                view = "t2ab_project"
+            else:
+                conn.exec_driver_sql("create view report.retired as select 1 as x")
+                view = "retired"
+            conn.exec_driver_sql(f"create view public.my_extract as select * from report.{view}")
+            with pytest.raises(DatabaseUnavailable) as raised:
+                views.create_views(conn)
+            conn.rollback()
+    finally:
+        engine.dispose()
+    assert str(raised.value) == (
+        f"report.{view} must be dropped and created again (its columns changed, or it has no file), but "
+        "public.my_extract depends on it; drop or change that first (dwh never drops what it did not create)"
+    )

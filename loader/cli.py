@@ -112,16 +112,17 @@ def _full_load(url: str, folder: Path, force: bool):
 
 
 def cmd_migrate(args) -> int:
-    from loader import db, load, migrate, settings, views
+    from loader import db, grants, load, migrate, settings, views
 
     with db.open_engine(args.database_url) as engine, db.begin(engine) as conn:
         load.lock(conn)
-        before, after = load.migrate_schema(conn, args.revision)
-        # The views in sql/ are written against the newest schema; below head they are left out
-        # (migrate_schema dropped them) and come back with the upgrade to head.
-        at_head = after == migrate.head_revision()
-        if at_head:
-            views.create_views(conn)
+        with grants.kept(conn):  # the grants a DBA gave on the views that come back, the rest named
+            before, after = load.migrate_schema(conn, args.revision)
+            # The views in sql/ are written against the newest schema; below head they are left out
+            # (migrate_schema dropped them) and come back with the upgrade to head.
+            at_head = after == migrate.head_revision()
+            if at_head:
+                views.create_views(conn)
     views_note = "" if at_head else "; report views are created at head"
     print(f"schema of {settings.describe_target(args.database_url)} at {after} (was {before or 'empty'}){views_note}")
     return 0

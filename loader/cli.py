@@ -186,12 +186,15 @@ def cmd_reconcile(args) -> int:
 
 
 def cmd_status(args) -> int:
-    from loader import db, load, migrate
+    from loader import db, load, migrate, report
 
     with db.open_engine(args.database_url) as engine, db.begin(engine) as conn:
         revision = migrate.current_revision(conn)
         history = load.status(conn, args.limit) if revision else []
+        required = report.load_required(conn) if revision else []
     print(f"schema revision: {revision or 'none (run dwh load)'} (head: {migrate.head_revision()})")
+    for reason in required:
+        print(f"must be loaded again before it is read (dwh show, export and reconcile refuse): {reason}; run dwh load")
     if not history:
         print("no loads recorded")
         return 0

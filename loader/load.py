@@ -18,7 +18,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 import loader
-from loader import fingerprint, grants, migrate, schema, views
+from loader import fingerprint, grants, migrate, report, schema, views
 from loader.csvfile import lines, split_line
 from loader.canonical import NotCanonical
 from loader.dataset import SPECS, Dataset, read_dataset
@@ -185,6 +185,9 @@ def _load(conn: sa.Connection, folder: Path, force: bool, replace) -> LoadResult
         before, after = migrate_schema(conn)
         views_hash = views.views_hash()
         previous = last_load(conn)
+        # A migration that could not bring its tables up to date from the loaded data asks for a
+        # load (dwh.load_required): the same data is loaded again, not found unchanged.
+        force = force or bool(report.load_required(conn))
         # Views are re-created only when their definitions change: CREATE OR REPLACE takes an
         # exclusive lock on each view, which would make readers of several views wait (or deadlock).
         views_current = (
@@ -202,6 +205,7 @@ def _load(conn: sa.Connection, folder: Path, force: bool, replace) -> LoadResult
             _record(conn, started, "unchanged", data_hash, folder, views_hash, {})
             return LoadResult("unchanged", route, migrated_from=before, migrated_to=after)
         savepoint.commit()
+        conn.execute(schema.load_required.delete())
         if not views_current:
             views.create_views(conn)
         _record(conn, started, "loaded", data_hash, folder, views_hash, counts)

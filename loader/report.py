@@ -33,7 +33,21 @@ def catalog(conn: sa.Connection) -> list[CatalogEntry]:
         raise DatabaseUnavailable("the warehouse is not loaded in this database: run `dwh load` first") from exc
     if not rows:
         raise DatabaseUnavailable("the warehouse is not loaded in this database: run `dwh load` first")
+    reasons = load_required(conn)
+    if reasons:
+        raise DatabaseUnavailable(f"the warehouse must be loaded again before it is read ({'; '.join(reasons)}): run `dwh load`")
     return [CatalogEntry(*r) for r in rows]
+
+
+def load_required(conn: sa.Connection) -> list[str]:
+    """Why a migration says the loaded data must be loaded again before it is read (empty: it may be read).
+
+    Migration 0007 writes a row when it cannot bring what it adds up to date from the loaded figures;
+    the views would then be wrong without saying so. The table is there from 0007 on.
+    """
+    if conn.execute(sa.text("select to_regclass('dwh.load_required')")).scalar() is None:
+        return []
+    return list(conn.execute(sa.select(schema.load_required.c.reason).order_by(schema.load_required.c.reason)).scalars())
 
 
 def find(entries: list[CatalogEntry], table_id: str) -> CatalogEntry:

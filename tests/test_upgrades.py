@@ -208,3 +208,37 @@ def test_a_grant_on_a_view_that_is_gone_is_named(empty_db, hand_granted, capsys)
         f"role {login} lost rights it had in this warehouse: SELECT on table dwh.load_history, its grants on report.t1_totaal, "
         f"which is no longer there; to give them back, run: GRANT SELECT ON TABLE dwh.load_history TO {login}"
     ]
+
+
+def test_an_upgrade_that_cannot_fill_the_ranges_refuses_every_reader_path_until_the_next_load(empty_db, loaded_db, tmp_path, capsys):
+    engine = db.make_engine(empty_db)
+    try:
+        assert main(["load", "--database-url", empty_db]) == 0
+        with db.begin(engine) as conn:
+            migrate.downgrade(conn, "0002")
+            # Figures other than the shipped ones (as another curated dataset would load): 0007 knows
+            # the uncertain cells of the shipped figures only.
+            conn.exec_driver_sql("update dwh.trajectory_end set value = value + 1 where table_id = 'T2c_project' and value = 1")
+    finally:
+        engine.dispose()
+    capsys.readouterr()
+    assert main(["migrate", "--database-url", empty_db]) == 0
+    assert "dwh: warning: the warehouse must be loaded again before it is read" in capsys.readouterr().err
+    with psycopg.connect(empty_db) as conn:
+        assert conn.execute("select count(*) from report.onzekere_cellen").fetchone() == (0,)  # what must not be read as true
+
+    refusal = (
+        "dwh: error: the warehouse must be loaded again before it is read (the ranges of the uncertain cells of answer 2c "
+        "(report.onzekere_cellen) are not known for the figures loaded before this upgrade): run `dwh load`\n"
+    )
+    for command in (["show", "T2c_project"], ["show", "--all"], ["reconcile"], ["export", str(tmp_path / "out")]):
+        assert main([*command, "--database-url", empty_db]) == 3, command
+        assert capsys.readouterr().err == refusal, command
+    assert main(["status", "--database-url", empty_db]) == 0
+    assert "must be loaded again before it is read" in capsys.readouterr().out
+
+    # The shipped data again: the same bytes as the last load, but loaded, not found unchanged.
+    assert main(["load", "--database-url", empty_db]) == 0
+    assert capsys.readouterr().out.startswith("loaded ")
+    assert main(["show", "T2c_project", "--database-url", empty_db]) == 0
+    assert _report_views(empty_db) == _report_views(loaded_db)

@@ -115,16 +115,17 @@ def _full_load(url: str, folder: Path, force: bool, source: Path | None = None):
 
 
 def cmd_migrate(args) -> int:
-    from loader import db, load, migrate, settings, views
+    from loader import db, grants, load, migrate, settings, views
 
     with db.open_engine(args.database_url) as engine, db.begin(engine) as conn:
         load.lock(conn)
-        before, after = load.migrate_schema(conn, args.revision)
-        # The views in sql/ are written against the newest schema; below head they are left out
-        # (migrate_schema dropped them) and come back with the upgrade to head.
-        at_head = after == migrate.head_revision()
-        if at_head:
-            views.create_views(conn)
+        with grants.kept(conn):  # the grants a DBA gave on the views that come back, the rest named
+            before, after = load.migrate_schema(conn, args.revision)
+            # The views in sql/ are written against the newest schema; below head they are left out
+            # (migrate_schema dropped them) and come back with the upgrade to head.
+            at_head = after == migrate.head_revision()
+            if at_head:
+                views.create_views(conn)
     views_note = "" if at_head else "; report views are created at head"
     print(f"schema of {settings.describe_target(args.database_url)} at {after} (was {before or 'empty'}){views_note}")
     return 0
@@ -211,17 +212,20 @@ def cmd_reconcile(args) -> int:
 def cmd_status(args) -> int:
     import sqlalchemy as sa
 
-    from loader import db, load, migrate
+    from loader import db, load, migrate, report
 
     with db.open_engine(args.database_url) as engine, db.begin(engine) as conn:
         readable = migrate.readable_revision(conn)
         revision = migrate.current_revision(conn) if readable else None
         loaded = conn.execute(sa.text("select to_regclass('dwh.load_history') is not null")).scalar()
         history = load.status(conn, args.limit) if revision or (loaded and not readable) else []
+        required = report.load_required(conn) if loaded else []
     if readable:
         print(f"schema revision: {revision or 'none (run dwh load)'} (head: {migrate.head_revision()})")
     else:
         print(f"schema revision: not readable by this read-only login (head: {migrate.head_revision()})")
+    for reason in required:
+        print(f"must be loaded again before it is read (dwh show, export and reconcile refuse): {reason}; run dwh load")
     if not history:
         print("no loads recorded")
         return 0

@@ -18,8 +18,8 @@ from pathlib import Path
 import sqlalchemy as sa
 
 import loader
-from loader import fingerprint, migrate, schema, views
-from loader.csvfile import split_line
+from loader import fingerprint, grants, migrate, report, schema, views
+from loader.csvfile import lines, split_line
 from loader.canonical import NotCanonical
 from loader.dataset import SPECS, Dataset, read_dataset
 from loader.fingerprint import combine
@@ -193,30 +193,36 @@ def _checked_copy(conn: sa.Connection, folder: Path, snapshot: Snapshot) -> tupl
 def _load(conn: sa.Connection, folder: Path, force: bool, replace) -> LoadResult:
     started = _now(conn)
     lock(conn)
-    before, after = migrate_schema(conn)
-    views_hash = views.views_hash()
-    previous = last_load(conn)
-    # Views are re-created only when their definitions change: CREATE OR REPLACE takes an
-    # exclusive lock on each view, which would make readers of several views wait (or deadlock).
-    views_current = (
-        previous is not None
-        and previous.views_hash == views_hash
-        and before == after
-        and set(views.view_files()) == views.existing_views(conn)
-    )
-    # The data hash is known once the files are read, and they are read once, while they are
-    # copied: data found unchanged after all is rolled back to this savepoint.
-    savepoint = conn.begin_nested()
-    counts, data_hash, route = replace()
-    if views_current and previous.data_hash == data_hash and not force:
-        savepoint.rollback()
-        _record(conn, started, "unchanged", data_hash, folder, views_hash, {})
-        return LoadResult("unchanged", route, migrated_from=before, migrated_to=after)
-    savepoint.commit()
-    if not views_current:
-        views.create_views(conn)
-    _record(conn, started, "loaded", data_hash, folder, views_hash, counts)
-    return LoadResult("loaded", route, counts, before, after)
+    # The views may be dropped and created again: the grants a DBA gave on them come back (loader.grants).
+    with grants.kept(conn):
+        before, after = migrate_schema(conn)
+        views_hash = views.views_hash()
+        previous = last_load(conn)
+        # A migration that could not bring its tables up to date from the loaded data asks for a
+        # load (dwh.load_required): the same data is loaded again, not found unchanged.
+        force = force or bool(report.load_required(conn))
+        # Views are re-created only when their definitions change: CREATE OR REPLACE takes an
+        # exclusive lock on each view, which would make readers of several views wait (or deadlock).
+        views_current = (
+            previous is not None
+            and previous.views_hash == views_hash
+            and before == after
+            and set(views.view_files()) == views.existing_views(conn)
+        )
+        # The data hash is known once the files are read, and they are read once, while they are
+        # copied: data found unchanged after all is rolled back to this savepoint.
+        savepoint = conn.begin_nested()
+        counts, data_hash, route = replace()
+        if views_current and previous.data_hash == data_hash and not force:
+            savepoint.rollback()
+            _record(conn, started, "unchanged", data_hash, folder, views_hash, {})
+            return LoadResult("unchanged", route, migrated_from=before, migrated_to=after)
+        savepoint.commit()
+        conn.execute(schema.load_required.delete())
+        if not views_current:
+            views.create_views(conn)
+        _record(conn, started, "loaded", data_hash, folder, views_hash, counts)
+        return LoadResult("loaded", route, counts, before, after)
 
 
 class ForeignKeyBroken(Exception):

@@ -47,7 +47,21 @@ def catalog(conn) -> list[CatalogEntry]:
         raise DatabaseUnavailable("the warehouse is not loaded in this database: run `dwh load` first") from exc
     if not rows:
         raise DatabaseUnavailable("the warehouse is not loaded in this database: run `dwh load` first")
+    reasons = load_required(conn)
+    if reasons:
+        raise DatabaseUnavailable(f"the warehouse must be loaded again before it is read ({'; '.join(reasons)}): run `dwh load`")
     return [CatalogEntry(*r) for r in rows]
+
+
+def load_required(conn) -> list[str]:
+    """Why a migration says the loaded data must be loaded again before it is read (empty: it may be read).
+
+    Migration 0007 writes a row when it cannot bring what it adds up to date from the loaded figures;
+    the views would then be wrong without saying so. The table is there from 0007 on.
+    """
+    if _rows(conn, f"select to_regclass('{WAREHOUSE_SCHEMA}.load_required')")[0][0] is None:
+        return []
+    return [reason for (reason,) in _rows(conn, f"select reason from {WAREHOUSE_SCHEMA}.load_required order by reason")]
 
 
 def find(entries: list[CatalogEntry], table_id: str) -> CatalogEntry:

@@ -470,4 +470,16 @@ load_history = sa.Table(
     comment="Every `dwh load`: one row per load attempt, newest last",
 )
 
+#: Why the warehouse may not be read until the next load (written by migrations, cleared by the load).
+load_required = sa.Table(
+    "load_required",
+    metadata,
+    sa.Column("reason", sa.Text, primary_key=True, comment="What is out of date and what to do, as `dwh show`, `export` and `reconcile` say it"),
+    sa.Column("revision", sa.Text, nullable=False, comment="The migration that wrote the row"),
+    sa.Column("noted_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.text("now()"), comment="When it was written"),
+    comment="Why the warehouse must be loaded again before it is read: a migration that cannot bring what it adds up to "
+    "date from the loaded data writes a row, and `dwh show`, `export` and `reconcile` refuse (exit 3, run dwh load) "
+    "while there is one; every `dwh load` deletes them all. Empty in a warehouse that may be read",
+)
+
 LOAD_ORDER = [*DIMENSION_TABLES, *FACT_TABLES, *CURATION_TABLES]

@@ -1,7 +1,8 @@
 """Recognising a load of unchanged data cheaply: no validation, no SQLAlchemy, no Alembic.
 
 When the dataset's bytes are those of the last successful load (which was validated then), the
-view definitions are the same, the schema is at head and every view exists, `dwh load` has
+view definitions are the same, the schema is at head, every view exists and no migration asked
+for a load (dwh.load_required), `dwh load` has
 nothing to do: it records the no-op in the load history and stops. Anything else, including a
 connection problem, goes the full way, which also reports the problem properly.
 
@@ -32,6 +33,7 @@ select to_regclass('public.alembic_version') is not null and to_regclass('dwh.lo
 insert into dwh.load_history (started_at, finished_at, outcome, data_hash, views_hash, data_source, row_counts, loader_version)
 select now(), clock_timestamp(), 'unchanged', :'data_hash', :'views_hash', :'source', '{}', :'version'
 where (select version_num from public.alembic_version) = :'head'
+  and not exists (select from dwh.load_required)
   and (select array[data_hash, views_hash] from dwh.load_history where outcome = 'loaded' order by load_id desc limit 1)
       = array[:'data_hash', :'views_hash']
   and (select coalesce(array_agg(table_name::text order by table_name::text), '{}') from information_schema.views where table_schema = 'report')

@@ -126,3 +126,119 @@ def test_an_upgrade_from_0002_with_data_in_place_gives_the_views_of_a_fresh_load
         # What the issue saw go wrong: no totals, no uncertain cells (document: 35 ambiguous figures of T2c_project).
         assert conn.execute("select count(*) from report.cijfers where is_totaal").fetchone()[0] > 0
         assert conn.execute("select count(*) from report.onzekere_cellen").fetchone()[0] > 0
+
+
+# ------------------------------------------------------------------ a DBA's own grants
+
+
+@pytest.fixture
+def hand_granted(empty_db):
+    """A login and a group with a login in it, given SELECT on the report views by hand (not by dwh)."""
+    suffix = uuid.uuid4().hex[:10]
+    names = {"login": f"dba_{suffix}", "group": f"team_{suffix}", "member": f"analyst_{suffix}"}
+    with psycopg.connect(empty_db, autocommit=True) as admin:
+        admin.execute(sql.SQL("create role {} login password {}").format(sql.Identifier(names["login"]), sql.Literal(PASSWORD)))
+        admin.execute(sql.SQL("create role {} nologin").format(sql.Identifier(names["group"])))
+        admin.execute(
+            sql.SQL("create role {} login password {} in role {}").format(
+                sql.Identifier(names["member"]), sql.Literal(PASSWORD), sql.Identifier(names["group"])
+            )
+        )
+    yield names
+    with psycopg.connect(empty_db, autocommit=True) as admin:
+        for name in names.values():  # its grants in this database first, then the role
+            admin.execute(sql.SQL("drop owned by {}").format(sql.Identifier(name)))
+            admin.execute(sql.SQL("drop role {}").format(sql.Identifier(name)))
+
+
+def test_an_upgrade_gives_back_a_dbas_grants_on_the_views_and_names_the_connect_it_took(empty_db, hand_granted, capsys):
+    engine = db.make_engine(empty_db)
+    try:
+        assert main(["load", "--database-url", empty_db]) == 0
+        with db.begin(engine) as conn:
+            migrate.downgrade(conn, "0002")  # PUBLIC may connect again, as before 0004
+    finally:
+        engine.dispose()
+    login, group, member = hand_granted["login"], hand_granted["group"], hand_granted["member"]
+    with psycopg.connect(empty_db, autocommit=True) as admin:  # what a DBA did at 0002, by hand
+        admin.execute(sql.SQL("grant usage on schema report to {}, {}").format(sql.Identifier(login), sql.Identifier(group)))
+        admin.execute(sql.SQL("grant select on all tables in schema report to {}, {}").format(sql.Identifier(login), sql.Identifier(group)))
+    with psycopg.connect(_as(empty_db, member)) as conn:
+        assert conn.execute('select "CMW" from report.t1_totaal').fetchone() == (1010,)  # T1 of the document
+    capsys.readouterr()
+
+    assert main(["migrate", "--database-url", empty_db]) == 0  # drops every view, and 0004 takes CONNECT from PUBLIC
+    database = _database(empty_db)
+    warnings = [line for line in capsys.readouterr().err.splitlines() if line.startswith("dwh: warning:")]
+    assert warnings == [
+        f"dwh: warning: role {name} lost rights it had in this warehouse: CONNECT on database {database} (through PUBLIC, "
+        f"which may no longer connect); to give them back, run: GRANT CONNECT ON DATABASE {database} TO {name}"
+        for name in sorted([member, login])
+    ]  # the group's SELECT on the views came back with them: not named
+    assert f'permission denied for database "{database}"' in _refused(empty_db, login)
+
+    with psycopg.connect(empty_db, autocommit=True) as admin:
+        for name in (login, member):
+            admin.execute(sql.SQL("grant connect on database {} to {}").format(sql.Identifier(database), sql.Identifier(name)))
+    for name in (login, member):
+        with psycopg.connect(_as(empty_db, name)) as conn:
+            assert conn.execute('select "CMW" from report.t1_totaal').fetchone() == (1010,)
+    capsys.readouterr()
+    assert main(["load", "--force", "--database-url", empty_db]) == 0
+    assert "warning" not in capsys.readouterr().err
+
+
+def test_a_grant_on_a_view_that_is_gone_is_named(empty_db, hand_granted, capsys):
+    from loader import grants
+
+    login = hand_granted["login"]
+    assert main(["load", "--database-url", empty_db]) == 0
+    engine = db.make_engine(empty_db)
+    try:
+        with db.begin(engine) as conn:
+            conn.exec_driver_sql(f'grant select on report.t1_totaal, dwh.load_history to "{login}"')
+            before = grants.snapshot(conn)
+            conn.exec_driver_sql("drop view report.t1_totaal")  # as a migration might; not created again
+            conn.exec_driver_sql(f'revoke select on dwh.load_history from "{login}"')
+            lines = grants.restore(conn, before)
+            conn.rollback()
+    finally:
+        engine.dispose()
+    assert lines == [
+        f"role {login} lost rights it had in this warehouse: SELECT on table dwh.load_history, its grants on report.t1_totaal, "
+        f"which is no longer there; to give them back, run: GRANT SELECT ON TABLE dwh.load_history TO {login}"
+    ]
+
+
+def test_an_upgrade_that_cannot_fill_the_ranges_refuses_every_reader_path_until_the_next_load(empty_db, loaded_db, tmp_path, capsys):
+    engine = db.make_engine(empty_db)
+    try:
+        assert main(["load", "--database-url", empty_db]) == 0
+        with db.begin(engine) as conn:
+            migrate.downgrade(conn, "0002")
+            # Figures other than the shipped ones (as another curated dataset would load): 0007 knows
+            # the uncertain cells of the shipped figures only.
+            conn.exec_driver_sql("update dwh.trajectory_end set value = value + 1 where table_id = 'T2c_project' and value = 1")
+    finally:
+        engine.dispose()
+    capsys.readouterr()
+    assert main(["migrate", "--database-url", empty_db]) == 0
+    assert "dwh: warning: the warehouse must be loaded again before it is read" in capsys.readouterr().err
+    with psycopg.connect(empty_db) as conn:
+        assert conn.execute("select count(*) from report.onzekere_cellen").fetchone() == (0,)  # what must not be read as true
+
+    refusal = (
+        "dwh: error: the warehouse must be loaded again before it is read (the ranges of the uncertain cells of answer 2c "
+        "(report.onzekere_cellen) are not known for the figures loaded before this upgrade): run `dwh load`\n"
+    )
+    for command in (["show", "T2c_project"], ["show", "--all"], ["reconcile"], ["export", str(tmp_path / "out")]):
+        assert main([*command, "--database-url", empty_db]) == 3, command
+        assert capsys.readouterr().err == refusal, command
+    assert main(["status", "--database-url", empty_db]) == 0
+    assert "must be loaded again before it is read" in capsys.readouterr().out
+
+    # The shipped data again: the same bytes as the last load, but loaded, not found unchanged.
+    assert main(["load", "--database-url", empty_db]) == 0
+    assert capsys.readouterr().out.startswith("loaded ")
+    assert main(["show", "T2c_project", "--database-url", empty_db]) == 0
+    assert _report_views(empty_db) == _report_views(loaded_db)

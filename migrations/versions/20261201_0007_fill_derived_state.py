@@ -17,17 +17,21 @@ loaded, where they are empty and the facts are there:
 - dwh.trajectory_end_range: the range of every uncertain cell comes from the placement search
   (`dwh placements --write`), which SQL cannot repeat. The 73 ranges of the shipped data are frozen
   here and written only when dwh.trajectory_end holds exactly the shipped figures (an MD5 over its
-  rows); for any other data the migration warns that report.onzekere_cellen stays empty until
-  `dwh placements --write` and `dwh load`.
+  rows). For any other data it cannot, and the warehouse would be silently wrong (an empty
+  report.onzekere_cellen, no uncertain marks): it writes a row in the new table dwh.load_required
+  and warns; while that table has a row, `dwh show`, `export` and `reconcile` refuse with exit 3 and
+  "run `dwh load`", and the next load empties it.
 
 A database without loaded facts (a new one, or one migrated without a load) gets nothing: the next
-load fills everything. Downgrade leaves the rows; the tables' own migrations drop them.
+load fills everything. Downgrade drops dwh.load_required and leaves the rows it filled; the tables'
+own migrations drop them.
 
 Revision ID: 0007
 Revises: 0006
 Create Date: 2026-12-01 12:30:00
 """
 
+import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
@@ -40,6 +44,17 @@ _SHIPPED_TRAJECTORY_END = "ce60c6650a39eb197ad62f81759cda2e"
 
 
 def upgrade() -> None:
+    op.create_table(
+        "load_required",
+        sa.Column("reason", sa.Text(), nullable=False, comment="What is out of date and what to do, as `dwh show`, `export` and `reconcile` say it"),
+        sa.Column("revision", sa.Text(), nullable=False, comment="The migration that wrote the row"),
+        sa.Column("noted_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False, comment="When it was written"),
+        sa.PrimaryKeyConstraint("reason", name=op.f("pk_load_required")),
+        schema="dwh",
+        comment="Why the warehouse must be loaded again before it is read: a migration that cannot bring what it adds up to "
+        "date from the loaded data writes a row, and `dwh show`, `export` and `reconcile` refuse (exit 3, run dwh load) "
+        "while there is one; every `dwh load` deletes them all. Empty in a warehouse that may be read",
+    )
     op.execute(
         """
         INSERT INTO dwh.dimension (dimension_id, label, description)
@@ -111,8 +126,12 @@ def upgrade() -> None:
                 RETURN;  -- nothing loaded, or the ranges are there
             END IF;
             IF loaded <> '{_SHIPPED_TRAJECTORY_END}' THEN
-                RAISE WARNING 'report.onzekere_cellen stays empty until the next load: dwh.trajectory_end does not hold the '
-                    'shipped figures, whose uncertain cells this migration knows; run dwh placements --write, then dwh load';
+                INSERT INTO dwh.load_required (reason, revision) VALUES (
+                    'the ranges of the uncertain cells of answer 2c (report.onzekere_cellen) are not known for the figures '
+                    'loaded before this upgrade', '0007');
+                RAISE WARNING 'the warehouse must be loaded again before it is read: dwh.trajectory_end does not hold the '
+                    'shipped figures, whose uncertain cells this migration knows, so report.onzekere_cellen is empty; '
+                    'dwh show, export and reconcile refuse until then; run dwh placements --write if the figures changed, then dwh load';
                 RETURN;
             END IF;
             INSERT INTO dwh.trajectory_end_range (table_id, end_year_id, measure_id, phase_id, province_id, age_band_id, esf_project_id, minimum, maximum, placements, placements_as_chosen)
@@ -197,4 +216,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    pass
+    op.drop_table("load_required", schema="dwh")

@@ -113,6 +113,10 @@ def test_an_upgrade_from_0002_with_data_in_place_gives_the_views_of_a_fresh_load
         with db.begin(engine) as conn:
             migrate.downgrade(conn, "0002")  # the facts stay; the tables of 0003 and 0005 go
             assert conn.execute(sa.text("select count(*) from dwh.trajectory_end")).scalar_one() > 0
+            # As a load of an earlier dwh left them: the 35 figures of T2c_project whose place is open were "ambiguous".
+            conn.execute(sa.text("insert into dwh.observation_status values ('ambiguous', 'placed by a choice')"))
+            assert conn.execute(sa.text("update dwh.trajectory_end set status_id = 'ambiguous' where status_id = 'open'")).rowcount == 35
+            conn.execute(sa.text("delete from dwh.observation_status where status_id = 'open'"))
     finally:
         engine.dispose()
     capsys.readouterr()

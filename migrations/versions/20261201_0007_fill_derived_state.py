@@ -17,10 +17,13 @@ loaded, where they are empty and the facts are there:
 - dwh.trajectory_end_range: the range of every uncertain cell comes from the placement search
   (`dwh placements --write`), which SQL cannot repeat. The 73 ranges of the shipped data are frozen
   here and written only when dwh.trajectory_end holds exactly the shipped figures (an MD5 over its
-  rows). For any other data it cannot, and the warehouse would be silently wrong (an empty
+  rows' places and values, not their status). For any other data it cannot, and the warehouse would be silently wrong (an empty
   report.onzekere_cellen, no uncertain marks): it writes a row in the new table dwh.load_required
   and warns; while that table has a row, `dwh show`, `export` and `reconcile` refuse with exit 3 and
   "run `dwh load`", and the next load empties it.
+
+- dwh.observation_status: the status ``ambiguous`` of loaded figures becomes ``open`` (the one word
+  the views, outputs and docs now use for a cell the printed numbers leave open).
 
 A database without loaded facts (a new one, or one migrated without a load) gets nothing: the next
 load fills everything. Downgrade drops dwh.load_required and leaves the rows it filled; the tables'
@@ -40,7 +43,7 @@ branch_labels = None
 depends_on = None
 
 #: MD5 over dwh.trajectory_end as the shipped data holds it (the expression in upgrade()).
-_SHIPPED_TRAJECTORY_END = "ce60c6650a39eb197ad62f81759cda2e"
+_SHIPPED_TRAJECTORY_END = "51b11c8ebe1aa55eebb3b96142fb8fe8"
 
 
 def upgrade() -> None:
@@ -111,15 +114,46 @@ def upgrade() -> None:
           AND EXISTS (SELECT FROM dwh.dimension d WHERE d.dimension_id = b.dimension_id)
         """
     )
+    # The status of a figure whose place the printed numbers leave open was called ambiguous until
+    # it got one word everywhere (views, outputs, docs): open. Loaded data keeps its statuses until the
+    # next load, so a warehouse upgraded with data in place is renamed here, descriptions as in
+    # data/observation_status.csv.
+    op.execute(
+        """
+        DO $$
+        DECLARE
+            fact record;
+        BEGIN
+            IF NOT EXISTS (SELECT FROM dwh.observation_status WHERE status_id = 'ambiguous') THEN
+                RETURN;
+            END IF;
+            INSERT INTO dwh.observation_status (status_id, description)
+            VALUES ('open', 'Printed in the document, but the printed totals leave its cell open: other placements that fit the document put it elsewhere, so the cell may hold anything from its minimum to its maximum; CURATION.md lists the possibilities and why this one was chosen')
+            ON CONFLICT (status_id) DO NOTHING;
+            FOR fact IN
+                SELECT c.table_name FROM information_schema.columns c
+                JOIN information_schema.tables t USING (table_schema, table_name)
+                WHERE c.table_schema = 'dwh' AND c.column_name = 'status_id' AND t.table_type = 'BASE TABLE'
+                  AND c.table_name <> 'observation_status'
+                ORDER BY 1
+            LOOP
+                EXECUTE format('UPDATE dwh.%I SET status_id = %L WHERE status_id = %L', fact.table_name, 'open', 'ambiguous');
+            END LOOP;
+            DELETE FROM dwh.observation_status WHERE status_id = 'ambiguous';
+            UPDATE dwh.observation_status SET description = 'Printed in the document and fixed in its cell: every placement of the printed numbers that fits the document puts it there (directly, or proven by the printed totals; see CURATION.md)' WHERE status_id = 'printed';
+        END
+        $$
+        """
+    )
     op.execute(
         f"""
         DO $$
         DECLARE
             loaded text := (
                 SELECT md5(string_agg(concat_ws(',', table_id, end_year_id, measure_id, phase_id, province_id,
-                                                age_band_id, esf_project_id, value, status_id), E'\\n'
+                                                age_band_id, esf_project_id, value), E'\\n'
                                       ORDER BY concat_ws(',', table_id, end_year_id, measure_id, phase_id, province_id,
-                                                         age_band_id, esf_project_id, value, status_id) COLLATE "C"))
+                                                         age_band_id, esf_project_id, value) COLLATE "C"))
                 FROM dwh.trajectory_end);
         BEGIN
             IF loaded IS NULL OR EXISTS (SELECT FROM dwh.trajectory_end_range) THEN

@@ -195,7 +195,10 @@ def _hostile(change: Callable[[Path], None], *, load: bool = False) -> Callable:
         if load:
             url = ctx.request.getfixturevalue("empty_db")
             check(row, _run(ctx.capsys, ["load", "--data", str(folder), "--database-url", url], strip=folder))
-        return _run(ctx.capsys, ["validate", "--data", str(folder)], strip=folder)
+        try:
+            return _run(ctx.capsys, ["validate", "--data", str(folder)], strip=folder)
+        finally:
+            shutil.rmtree(folder)  # pytest keeps the last runs' tmp_path: not 100 MiB each on a shared disk
 
     return run
 

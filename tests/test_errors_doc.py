@@ -52,8 +52,8 @@ class Row:
 def rows() -> list[Row]:
     section, found = "", []
     for line in DOC.read_text(encoding="utf-8").splitlines():
-        if line.startswith("## "):
-            section = line[3:].strip()
+        if line.startswith(("## ", "### ")):  # a ### table (Hostile files) is a section of its own
+            section = line.lstrip("#").strip()
         elif line.startswith("|") and not re.match(r"\|\s*-", line):
             cells = tuple(c.strip().replace(r"\|", "|") for c in re.split(r"(?<!\\)\|", line.strip())[1:-1])
             if cells[-2] not in ("exit",):  # the header
@@ -73,11 +73,15 @@ class Got:
     text: str  # what the example is compared with: stderr, or stdout where the row says so
 
 
+#: Sections whose last column is "first line on stderr": only that line is compared.
+FIRST_LINE = ("Bad input", "Hostile files")
+
+
 def check(row: Row, got: Got) -> None:
     if row.exit not in ("-", ""):
         assert str(got.exit) == row.exit.split(",")[0].strip(), row.id
     lines = got.text.replace("`", "").splitlines()
-    first = row.section == "Bad input"  # "first line on stderr"
+    first = row.section in FIRST_LINE  # "first line on stderr"
     for example in row.examples:
         regex = pattern(example)
         candidates = lines[:1] if first else lines
@@ -175,7 +179,85 @@ def _wrong_line(row: Row, ctx) -> Got:
     return got
 
 
+SEC = "sec_nec_sec.csv"
+SEC_LINE3 = "T4_sec_nec_sec,2018,CMW,1070,printed,476"  # line 3 of sec_nec_sec.csv
+HEADER = "table_id,since_year_id,measure_id,value,status_id,source_line"
+
+
+def _hostile(change: Callable[[Path], None], *, load: bool = False) -> Callable:
+    """A runner that validates the shipped data with one file changed by ``change``; with ``load``,
+    `dwh load` on an empty database must say the same first line (the row says "alike")."""
+
+    def run(row: Row, ctx) -> Got:
+        folder = ctx.tmp_path / "data"
+        shutil.copytree(resources.data_dir(), folder)
+        change(folder)
+        if load:
+            url = ctx.request.getfixturevalue("empty_db")
+            check(row, _run(ctx.capsys, ["load", "--data", str(folder), "--database-url", url], strip=folder))
+        try:
+            return _run(ctx.capsys, ["validate", "--data", str(folder)], strip=folder)
+        finally:
+            shutil.rmtree(folder)  # pytest keeps the last runs' tmp_path: not 100 MiB each on a shared disk
+
+    return run
+
+
+def _replace(name: str, old: str, new: str) -> Callable[[Path], None]:
+    def change(folder: Path) -> None:
+        path = folder / name
+        text = path.read_text(encoding="utf-8")
+        assert old in text, (name, old)
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+    return change
+
+
+def _long_name(folder: Path) -> None:
+    path = folder / "measure.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    fields = lines[1].split(",")
+    fields[1] = "n" * 10_001
+    lines[1] = ",".join(fields)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _line_of_100_mb(folder: Path) -> None:
+    """The row's own size: one value of 100 MiB (validate reads it in under a second, never whole)."""
+    path = folder / SEC
+    before, after = path.read_text(encoding="utf-8").split(SEC_LINE3 + "\n")
+    chunk = "7" * (1 << 20)
+    with open(path, "w", encoding="utf-8") as out:
+        out.write(before + SEC_LINE3[: -len("476")])
+        for _ in range(100):
+            out.write(chunk)
+        out.write("\n" + after)
+
+
+def _utf16(folder: Path) -> None:
+    path = folder / "fund.csv"
+    path.write_bytes(path.read_text(encoding="utf-8").encode("utf-16"))
+
+
 RUNNERS: dict[tuple[str, str], Callable] = {
+    ("Hostile files", "a code longer than its index can hold (a 9,000-character `measure_id`)"): _hostile(
+        _replace(SEC, SEC_LINE3, SEC_LINE3.replace(",CMW,", f",{'X' * 9000},")), load=True
+    ),
+    ("Hostile files", "a free text over 10,000 characters"): _hostile(_long_name),
+    ("Hostile files", "a line over 1 MiB characters (say one 100 MB value)"): _hostile(_line_of_100_mb),
+    ("Hostile files", "a count of 5,000 digits"): _hostile(_replace(SEC, SEC_LINE3, SEC_LINE3.replace(",1070,", f",{'9' * 5000},"))),
+    ("Hostile files", "a file saved as UTF-16 (with or without a byte order mark) or UTF-32"): _hostile(_utf16),
+    ("Hostile files", "a header with a trailing space"): _hostile(_replace(SEC, HEADER + "\n", HEADER + " \n")),
+    ("Hostile files", "a header with a trailing comma"): _hostile(_replace(SEC, HEADER + "\n", HEADER + ",\n")),
+    ("Faults", "`dwh show --all --format csv` without `--output DIR`"): (
+        lambda row, ctx: _run(ctx.capsys, ["show", "--all", "--format", "csv", "--database-url", "postgresql://nobody@127.0.0.1:1/nothing"])
+    ),
+    ("Faults", "`dwh export FILE.xlsx --format csv`"): (
+        lambda row, ctx: _run(
+            ctx.capsys, ["export", str(ctx.tmp_path / "FILE.xlsx"), "--format", "csv", "--database-url", "postgresql://nobody@127.0.0.1:1/nothing"],
+            strip=ctx.tmp_path,
+        )
+    ),
     ("Faults", "server unreachable (wrong host or port, server down)"): _status_at("postgresql://nobody@127.0.0.1:1/nothing"),
     ("Faults", "missing database"): _missing_database,
     ("Faults", "not PostgreSQL / unparsable URL"): _status_at("mysql://x/y"),
@@ -201,13 +283,48 @@ ELSEWHERE: dict[tuple[str, str], str] = {
     ("Faults", "`dwh load` killed (SIGKILL) at any moment"): "test_faults.py::test_a_load_killed_at_any_moment_leaves_the_previous_load",
     ("Faults", "two `dwh load` at once"): "test_faults.py::test_two_loads_at_once_are_serialized",
     ("Faults", "another session holds the load lock (`load`, `migrate`)"): "test_load_lock.py::test_a_wait_for_the_load_lock_is_reported_and_ends",
-    ("Faults", "a migration waits for a reader's open transaction on a view"): "test_load_lock.py::test_a_migration_that_waits_for_a_reader_gives_up",
     ("Faults", "`DWH_LOCK_TIMEOUT` not a positive number"): "test_load_lock.py::test_a_bad_lock_timeout_is_exit_2",
     ("Faults", "`dwh grant-reader` on a role with other rights"): "test_reader_role.py::test_grant_reader_refuses_the_reader_role_a_superuser_and_a_role_with_other_rights",
     ("Faults", "readers during a reload"): "test_faults.py::test_readers_see_a_complete_dataset_during_reloads",
     ("Faults", "a migration could not bring what it added up to date from the loaded data (`show`, `export`, `reconcile`; `status` says it too)"): (
         "test_upgrades.py::test_an_upgrade_that_cannot_fill_the_ranges_refuses_every_reader_path_until_the_next_load"
     ),
+    ("Faults", "a load or migration that must replace a view (it differs from its file) waits for a reader's open transaction on it"): (
+        "test_load_lock.py::test_a_migration_that_waits_for_a_reader_gives_up"
+    ),
+    ("Faults", "a view a user made on a report view that a new version of `dwh` must drop and create again (its columns changed, or it has no file any more) (`load`, `migrate`)"): (
+        "test_views.py::test_a_users_view_on_a_report_view_is_never_dropped_silently"
+    ),
+    ("Faults", "a second `dwh serve` for the same `DWH_HOME` (any port)"): "test_serve.py::test_a_second_serve_changes_nothing_of_the_running_one",
+    ("Faults", "`dwh serve --port N` with N in use"): "test_serve.py::test_a_serve_on_a_port_in_use_leaves_the_reader_login_as_it_was",
+    ("Faults", "a client of `dwh serve` past its 10 connections"): "test_serve.py::test_served_connections_are_capped_below_the_servers_slots",
+    ("Faults", "clients of `dwh serve` that do not log in (a flood of startup packets, or silence)"): (
+        "test_serve.py::test_a_client_that_does_not_log_in_is_closed_after_the_login_timeout"
+    ),
+    ("Faults", "`dwh serve` out of file descriptors"): "test_serve.py::test_out_of_file_descriptors_serve_warns_once_and_recovers",
+    ("Faults", "a reader's query that spills more than 64 MB to disk"): "test_serve.py::test_the_served_reader_cannot_fill_the_disk",
+    ("Faults", "`dwh grant-reader` by a login that may not set superuser settings"): (
+        "test_reader_role.py::test_without_superuser_rights_the_superuser_limits_are_a_warning"
+    ),
+    ("Faults", "`DWH_HOME` of another account, writable by others, or inside a folder another account owns or others may write (not sticky)"): (
+        "test_hostile_home.py::test_a_dwh_home_another_account_made_first_is_refused"
+    ),
+    ("Faults", "a symbolic link, or a file of another account, as `server.log`, `server.lock`, `users.lock` or `pgpass`"): (
+        "test_hostile_home.py::test_no_file_in_dwh_home_is_opened_through_a_link"
+    ),
+    ("Faults", "`server.lock` held by another process (a start or stop that hangs)"): (
+        "test_hostile_home.py::test_a_held_server_lock_is_named_within_2_s_and_given_up_on"
+    ),
+    ("Faults", "the disk under `DWH_HOME` full (at the first start, a start, CREATE DATABASE or during a load)"): (
+        "test_disk_full.py::test_a_full_disk_names_itself_and_the_folder_to_free"
+    ),
+    ("Faults", "root where dwh cannot hand the server to `dwh-postgres` (no CAP_SYS_ADMIN, a user namespace)"): (
+        "test_embedded.py::test_root_that_cannot_hand_the_server_to_its_account_is_one_line_exit_3"
+    ),
+    ("Faults", "`dwh load`, `migrate` or `grant-reader` with a reader login"): "test_bi.py::test_a_reader_login_may_not_load_or_migrate_exit_3_in_one_line",
+    ("Faults", "`dwh export FILE.xlsx` over an existing workbook"): "test_workbook.py::test_export_to_a_workbook_file_writes_that_file_and_says_when_it_replaces_one",
+    ("Hostile files", "10^7 copies of one row"): "test_hostile_files.py::test_problems_past_the_first_are_counted_not_kept",
+    ("Hostile files", "a file changed during `dwh load --source`"): "test_provenance.py::test_load_checks_provenance_on_the_bytes_it_commits",
     ("Arguments", "`dwh reconcile | head -1`"): "test_cli.py::test_reconcile_into_head_ends_quietly",
     ("Arguments", "`dwh tables > /dev/full` (no space left)"): "test_cli.py::test_output_to_a_full_disk_is_exit_3_in_one_line",
 }
@@ -235,7 +352,12 @@ ROWS = rows()
 def test_the_doc_has_its_tables():
     sections = {r.section for r in ROWS}
     assert {"Bad input", "Faults", "Arguments"} <= sections
-    assert sum(r.section == "Bad input" for r in ROWS) == len([p for p in (HERE / "bad_input").iterdir() if p.is_dir()])
+    # Each row of the Bad input table names its fixture, and each fixture of tests/bad_input has
+    # its row; the Hostile files table is generated by its runners (or played by the test it names).
+    named = [re.fullmatch(r"`tests/bad_input/([\w-]+)`", r.cells[1]) for r in ROWS if r.section == "Bad input"]
+    assert all(named), [r.id for r, m in zip([r for r in ROWS if r.section == "Bad input"], named) if not m]
+    assert sorted(m.group(1) for m in named) == sorted(p.name for p in (HERE / "bad_input").iterdir() if p.is_dir())
+    assert sum(r.section == "Hostile files" for r in ROWS) >= 7
 
 
 @pytest.mark.parametrize("row", [r for r in ROWS if _runner(r) is not None], ids=lambda r: r.id)

@@ -228,12 +228,17 @@ def test_an_upgrade_that_cannot_fill_the_ranges_refuses_every_reader_path_until_
     capsys.readouterr()
     assert main(["migrate", "--database-url", empty_db]) == 0
     assert "dwh: warning: the warehouse must be loaded again before it is read" in capsys.readouterr().err
-    with psycopg.connect(empty_db) as conn:
-        assert conn.execute("select count(*) from report.onzekere_cellen").fetchone() == (0,)  # what must not be read as true
+    # A reader in psql or a BI tool gets the refusal too, from every view that carries statuses or ranges.
+    for view in ("open_cellen", "onzekere_cellen", "cellen", "cijfers", "trajecten_beeindigd", "doorstroom"):
+        with psycopg.connect(empty_db) as conn, pytest.raises(psycopg.errors.ObjectNotInPrerequisiteState) as raised:
+            conn.execute(sql.SQL("select count(*) from report.{}").format(sql.Identifier(view)))
+        message = raised.value.diag.message_primary
+        assert message.startswith("the warehouse must be loaded again before it is read (the ranges of the open cells"), view
+        assert message.endswith("): run dwh load"), view
 
     refusal = (
-        "dwh: error: the warehouse must be loaded again before it is read (the ranges of the uncertain cells of answer 2c "
-        "(report.onzekere_cellen) are not known for the figures loaded before this upgrade): run `dwh load`\n"
+        "dwh: error: the warehouse must be loaded again before it is read (the ranges of the open cells of answer 2c "
+        "(report.open_cellen) are not known for the figures loaded before this upgrade): run `dwh load`\n"
     )
     for command in (["show", "T2c_project"], ["show", "--all"], ["reconcile"], ["export", str(tmp_path / "out")]):
         assert main([*command, "--database-url", empty_db]) == 3, command

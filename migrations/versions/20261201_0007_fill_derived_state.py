@@ -4,7 +4,7 @@
 `dwh load` fills them from the curated CSVs. A warehouse upgraded with data in place (say from 0002)
 kept its facts but showed, until the next load, no totals in report.cijfers, every tidy
 ``is_totaal`` false (a BI user who leaves out the totals then counts every figure two or three
-times) and an empty report.onzekere_cellen. This migration brings them up to date from what is
+times) and an empty report.onzekere_cellen (now report.open_cellen). This migration brings them up to date from what is
 loaded, where they are empty and the facts are there:
 
 - dwh.dimension: the eight dimensions, a frozen copy of data/dimension.csv (catalogue text that
@@ -14,13 +14,15 @@ loaded, where they are empty and the facts are there:
   a dimension holds one member, _T or the one year it is about); for the shipped data this is
   exactly data/source_table_dimension.csv, and tests/test_upgrades.py compares every report view
   after this upgrade with a fresh load.
-- dwh.trajectory_end_range: the range of every uncertain cell comes from the placement search
+- dwh.trajectory_end_range: the range of every open cell comes from the placement search
   (`dwh placements --write`), which SQL cannot repeat. The 73 ranges of the shipped data are frozen
   here and written only when dwh.trajectory_end holds exactly the shipped figures (an MD5 over its
   rows' places and values, not their status). For any other data it cannot, and the warehouse would be silently wrong (an empty
-  report.onzekere_cellen, no uncertain marks): it writes a row in the new table dwh.load_required
+  report.open_cellen, no open marks): it writes a row in the new table dwh.load_required
   and warns; while that table has a row, `dwh show`, `export` and `reconcile` refuse with exit 3 and
-  "run `dwh load`", and the next load empties it.
+  "run `dwh load`", the report views that carry statuses and ranges (report.cellen, report.cijfers
+  and the tidy views on it, report.open_cellen) raise the same error through dwh.require_loaded(),
+  and the next load empties it.
 
 - dwh.observation_status: the status ``ambiguous`` of loaded figures becomes ``open`` (the one word
   the views, outputs and docs now use for a cell the printed numbers leave open).
@@ -57,6 +59,31 @@ def upgrade() -> None:
         comment="Why the warehouse must be loaded again before it is read: a migration that cannot bring what it adds up to "
         "date from the loaded data writes a row, and `dwh show`, `export` and `reconcile` refuse (exit 3, run dwh load) "
         "while there is one; every `dwh load` deletes them all. Empty in a warehouse that may be read",
+    )
+    # The report views that carry what this migration may be unable to fill (statuses and ranges:
+    # report.cellen, report.cijfers and every tidy view on it, report.open_cellen) call this in
+    # their WHERE clause, so a reader in psql or a BI tool gets the same refusal as `dwh show`
+    # instead of a silently wrong answer. Without arguments and STABLE, the planner evaluates it
+    # once per query (a one-time filter), not per row.
+    op.execute(
+        """
+        CREATE FUNCTION dwh.require_loaded() RETURNS boolean
+        LANGUAGE plpgsql STABLE
+        AS $$
+        BEGIN
+            IF EXISTS (SELECT FROM dwh.load_required) THEN
+                RAISE EXCEPTION 'the warehouse must be loaded again before it is read (%): run dwh load',
+                    (SELECT string_agg(reason, '; ' ORDER BY reason) FROM dwh.load_required)
+                    USING ERRCODE = 'object_not_in_prerequisite_state';
+            END IF;
+            RETURN true;
+        END
+        $$
+        """
+    )
+    op.execute(
+        "COMMENT ON FUNCTION dwh.require_loaded() IS 'True, or an error when dwh.load_required has a row (the warehouse "
+        "must be loaded again before it is read); the report views that carry statuses and ranges filter on it'"
     )
     op.execute(
         """
@@ -161,10 +188,10 @@ def upgrade() -> None:
             END IF;
             IF loaded <> '{_SHIPPED_TRAJECTORY_END}' THEN
                 INSERT INTO dwh.load_required (reason, revision) VALUES (
-                    'the ranges of the uncertain cells of answer 2c (report.onzekere_cellen) are not known for the figures '
+                    'the ranges of the open cells of answer 2c (report.open_cellen) are not known for the figures '
                     'loaded before this upgrade', '0007');
                 RAISE WARNING 'the warehouse must be loaded again before it is read: dwh.trajectory_end does not hold the '
-                    'shipped figures, whose uncertain cells this migration knows, so report.onzekere_cellen is empty; '
+                    'shipped figures, whose open cells this migration knows, so report.open_cellen would be empty; '
                     'dwh show, export and reconcile refuse until then; run dwh placements --write if the figures changed, then dwh load';
                 RETURN;
             END IF;
@@ -250,4 +277,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # The report views that call it go with it, as with 0005's table; dwh re-creates the views
+    # that belong to the revision it migrates to.
+    op.execute("DROP FUNCTION dwh.require_loaded() CASCADE")
     op.drop_table("load_required", schema="dwh")

@@ -237,6 +237,8 @@ select
     c.bronregel
 from all_cells as c
 inner join dwh.source_table as s on s.table_id = c.tabel
+-- Refuses while a migration asks for a load (dwh.load_required): a reader gets an error, not a wrong answer.
+where dwh.require_loaded()
 order by s.position, c.rij, c.kolom;
 
 comment on view report.cellen is

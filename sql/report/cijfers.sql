@@ -163,7 +163,9 @@ left join dwh.age_band as a on a.age_band_id = f.age_band_id
 left join dwh.esf_project as e on e.esf_project_id = f.esf_project_id
 left join dwh.trajectory_phase as ph on ph.phase_id = f.phase_id
 left join dwh.fund as fu on fu.fund_id = f.fund_id
-left join dwh.sustain_threshold as th on th.threshold_id = f.threshold_id;
+left join dwh.sustain_threshold as th on th.threshold_id = f.threshold_id
+-- Refuses while a migration asks for a load (dwh.load_required): a reader gets an error, not a wrong answer.
+where dwh.require_loaded();
 
 comment on view report.cijfers is
 'One row per printed figure of every table of the document, with the labels, codes and document order of its dimensions; the tidy views (doorstroom, screeningen, trajecten_gestart, ...) are slices of it, one per kind of figure. A figure is a total (is_totaal) when it is a total within its own printed table (a row, column or grand total, or Totaal = Voltooid + Stopgezet); which dimensions a table breaks down by is kept in dwh.source_table_dimension. To add figures up: take one tabel (the tables of one answer count the same people or trajectories again, split another way; one tabel also means one eenheid), leave out the rows where is_totaal is true, for T4_duurzaam pick one duurzaamheid (the thresholds are nested), then sum(waarde). Open cells of answer 2c (status open) have a row each, also where our placement leaves them blank; minimum and maximum give their range.';

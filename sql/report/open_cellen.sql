@@ -55,6 +55,8 @@ left join chosen as c
         and c.province_id = l.province_id
         and c.age_band_id = l.age_band_id
         and c.esf_project_id = l.esf_project_id
+-- Refuses while a migration asks for a load (dwh.load_required): a reader gets an error, not a wrong answer.
+where dwh.require_loaded()
 order by l.table_id, l.esf_project_id, l.province_id, l.age_band_id, l.phase_id desc, l.end_year_id, l.measure_id;
 
 comment on view report.open_cellen is

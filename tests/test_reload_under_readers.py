@@ -67,8 +67,10 @@ def _changed_views(shipped, folder, changed: bool) -> None:
     if changed:
         path = folder / "report" / "cijfers.sql"
         text = path.read_text(encoding="utf-8")
-        assert text.count("value::numeric as waarde") == 1
-        path.write_text(text.replace("value::numeric as waarde", "(value + 0)::numeric as waarde"), encoding="utf-8")
+        # The first branch of its union (doorstroom); the same columns, another definition.
+        original = "'personen' as eenheid, value::numeric as waarde"
+        assert text.count(original) == 1
+        path.write_text(text.replace(original, "'personen' as eenheid, (value + 0)::numeric as waarde"), encoding="utf-8")
 
 
 def _readers(url: str) -> list[Reader]:

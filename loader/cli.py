@@ -48,13 +48,13 @@ def cmd_placements(args) -> int:
     folder = _data_dir(args)
     grids = placements.search_grids(Path(args.source), folder)
     results = placements.search(Path(args.source), folder)
-    for line in placements.summary_grids(grids) + placements.summary(results) + placements.summary_cells(placements.uncertain_cells(results)):
+    for line in placements.summary_grids(grids) + placements.summary(results) + placements.summary_cells(placements.open_cells(results)):
         print(line)
     wrong = [r.table_id for r in [*grids, *results] if not r.chosen_is_placement]
     if wrong:  # ranges relative to a choice the document rules out would mislead: write nothing
         raise InputError(f"the curated figures of {', '.join(wrong)} are not a placement that fits the document (see data/CURATION.md)")
     if args.write:
-        written = placements.write_range_file(folder, placements.render_csv(placements.uncertain_cells(results)))
+        written = placements.write_range_file(folder, placements.render_csv(placements.open_cells(results)))
         print(f"wrote {written}")
     elif (problem := placements.check_range_file(results, folder)) is not None:
         raise InputError(problem)

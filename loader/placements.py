@@ -402,11 +402,11 @@ def _chosen_fits(table: PrintedTable, parts: list[Part], grand: list[Cells]) -> 
     return True
 
 
-# ------------------------------------------------------------------ uncertain cells
+# ------------------------------------------------------------------ open cells
 
 
 @dataclass(frozen=True)
-class UncertainCell:
+class OpenCell:
     """A cell whose content differs between placements. Blank counts as 0 in the bounds."""
 
     table_id: str
@@ -422,7 +422,7 @@ class UncertainCell:
     column: int  # 0-based, in COLUMNS
 
 
-def uncertain_cells(results: list[TableResult]) -> list[UncertainCell]:
+def open_cells(results: list[TableResult]) -> list[OpenCell]:
     """Every cell, printed or blank, whose content is not the same in all placements, in printed order."""
     out = []
     for result in results:
@@ -441,7 +441,7 @@ def uncertain_cells(results: list[TableResult]) -> list[UncertainCell]:
                             continue
                         values = [0 if v is None else v for v in contents]
                         out.append(
-                            UncertainCell(
+                            OpenCell(
                                 result.table_id, key[0], key[1], year, measure,
                                 min(values), max(values), c.total, contents.get(chosen[col], 0),
                                 table.row(*key).line, col,
@@ -504,7 +504,7 @@ CSV_HEADER = (
 )
 
 
-def render_csv(cells: list[UncertainCell]) -> str:
+def render_csv(cells: list[OpenCell]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_HEADER)
@@ -563,7 +563,7 @@ def write_range_file(data: Path, text: str) -> Path:
         raise
     return path
 
-def summary_cells(cells: list[UncertainCell]) -> list[str]:
+def summary_cells(cells: list[OpenCell]) -> list[str]:
     """One line per open cell: its range over the placements (a blank counted as 0) and how many
     placements agree with the curated content. Numbers without a thousands separator: the
     document's own would be a dot, an English reader's a comma."""
@@ -581,7 +581,7 @@ def summary_cells(cells: list[UncertainCell]) -> list[str]:
 def check_range_file(results: list[TableResult], data: Path) -> str | None:
     """None when ``data``'s range file is what the search gives, else what differs."""
     path = data / RANGE_FILE
-    fresh = render_csv(uncertain_cells(results))
+    fresh = render_csv(open_cells(results))
     stored = path.read_text(encoding="utf-8") if path.is_file() else None
     if stored == fresh:
         return None

@@ -446,7 +446,7 @@ trajectory_end_range = sa.Table(
     },
     comment="Cells of answer 2c (printed or blank) whose content differs between the placements of the printed "
     "numbers that fit the document, with the range over all of them; written by `dwh placements --write` from "
-    "the text extraction and the document's identities. One row per uncertain cell",
+    "the text extraction and the document's identities. One row per open cell",
 )
 
 CURATION_TABLES = {trajectory_end_range.name: trajectory_end_range}

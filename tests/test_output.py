@@ -63,7 +63,7 @@ def _open_cells() -> dict[tuple[str, str, str], tuple[int, int]]:
 
 
 OPEN_CELLS = _open_cells()
-#: The open cells our placement leaves blank: 38 (data/CURATION.md, "Uncertain cells: 73").
+#: The open cells our placement leaves blank: 38 (data/CURATION.md, "Open cells: 73").
 OPEN_BLANKS = {k: v for k, v in OPEN_CELLS.items() if k not in EXPECTED_MARKED}
 
 
@@ -138,7 +138,7 @@ def test_cellen_flags_exactly_the_open_cells_of_curation_md(loaded_engine):
         (p, phase, f"{y} {m}", v) for p, phase, y, m, v in OPEN_FIGURES
     )
     assert {(*_project_key(c.rij), c.kolom): (c.minimum, c.maximum) for c in flagged} == OPEN_CELLS
-    assert len(figures) == 35 and len(flagged) == 73  # data/CURATION.md, "Uncertain cells: 73"
+    assert len(figures) == 35 and len(flagged) == 73  # data/CURATION.md, "Open cells: 73"
     assert fixed == 0
 
 
@@ -196,7 +196,7 @@ def test_show_text_marks_exactly_the_open_cells_and_explains_the_mark(loaded_db)
     assert "report.open_cellen" in legend and legend.endswith("A blank shown as [0-1]* is empty in our placement, but other placements put 0 to 1 there.")
 
 
-def test_show_marks_nothing_in_tables_without_uncertain_figures(loaded_db):
+def test_show_marks_nothing_in_tables_without_open_figures(loaded_db):
     done = _dwh("show", "--all", "--width", "400", "--database-url", loaded_db)
     assert done.returncode == 0, done.stderr
     sections = re.split(r"\n(?=T\d\w+: )", done.stdout)
@@ -421,7 +421,7 @@ def test_tables_wraps_to_the_terminal(capsys, monkeypatch):
 # ------------------------------------------------------------------ dwh export
 
 
-def test_export_workbook_formats_by_column_type_and_notes_uncertain_cells(loaded_db, tmp_path):
+def test_export_workbook_formats_by_column_type_and_notes_open_cells(loaded_db, tmp_path):
     import openpyxl
 
     assert main(["export", str(tmp_path), "--database-url", loaded_db]) == 0

@@ -283,7 +283,7 @@ def test_every_open_cell_is_a_row_of_its_tidy_view_with_its_range(loaded_engine)
     found = {tuple(r[:5]): (r.minimum, r.maximum) for r in rows}
     assert len(found) == len(rows)
     assert found == _range_file()
-    # data/CURATION.md, "Uncertain cells: 73": the 35 flagged figures and 38 cells blank in our choice.
+    # data/CURATION.md, "Open cells: 73": the 35 flagged figures and 38 cells blank in our choice.
     assert sum(r.aantal is not None for r in rows) == 35
     assert sum(r.aantal is None for r in rows) == 38
     assert all(r.minimum <= r.aantal <= r.maximum for r in rows if r.aantal is not None)

@@ -127,7 +127,7 @@ def test_an_upgrade_from_0002_with_data_in_place_gives_the_views_of_a_fresh_load
     for name in fresh:
         assert upgraded[name] == fresh[name], name
     with psycopg.connect(empty_db) as conn:
-        # What the issue saw go wrong: no totals, no uncertain cells (document: 35 ambiguous figures of T2c_project).
+        # What the issue saw go wrong: no totals, no open cells (document: 35 ambiguous figures of T2c_project).
         assert conn.execute("select count(*) from report.cijfers where is_totaal").fetchone()[0] > 0
         assert conn.execute("select count(*) from report.onzekere_cellen").fetchone()[0] > 0
 
@@ -221,7 +221,7 @@ def test_an_upgrade_that_cannot_fill_the_ranges_refuses_every_reader_path_until_
         with db.begin(engine) as conn:
             migrate.downgrade(conn, "0002")
             # Figures other than the shipped ones (as another curated dataset would load): 0007 knows
-            # the uncertain cells of the shipped figures only.
+            # the open cells of the shipped figures only.
             conn.exec_driver_sql("update dwh.trajectory_end set value = value + 1 where table_id = 'T2c_project' and value = 1")
     finally:
         engine.dispose()

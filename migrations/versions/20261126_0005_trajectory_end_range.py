@@ -1,4 +1,4 @@
-"""The range of every uncertain cell of answer 2c: dwh.trajectory_end_range.
+"""The range of every open cell of answer 2c: dwh.trajectory_end_range.
 
 Filled from data/trajectory_end_range.csv, which `dwh placements --write` computes from the text
 extraction and the document's identities; report.onzekere_cellen reads it.

@@ -331,10 +331,10 @@ def _source_sheet(sheet, tables: list[Table], about: dict) -> None:
     from openpyxl.styles import Alignment, Font
 
     loaded = about.get("loaded_at")
-    loaded_text = f"{loaded:%Y-%m-%d %H:%M:%S %Z}".strip() if loaded else "(no load recorded)"
+    loaded_text = f"{loaded:%Y-%m-%d %H:%M:%S %Z}".strip() if loaded else "(geen lading geregistreerd)"
     marked = [cell for t in tables for cell in render.cells(t) if cell.status not in (None, "printed")]
     figures = sum(1 for cell in marked if cell.value is not None)
-    flagged = f"{figures} cijfers en {len(marked) - figures} lege cellen"
+    flagged = _how_many(figures, len(marked) - figures, always=True)
     rows = [
         ("Vraag", _title(about)),
         ("Gesteld door", f"{about.get('author', 'Allessia Claes')}, aan {about.get('minister', 'Jo Brouns')}, {about.get('minister_title', '')}".rstrip(", ")),
@@ -396,7 +396,7 @@ def _for_print(sheet, table: Table, about: dict) -> None:
     """How the sheet prints, and the looks that are not the cell marks: landscape A4 fitted to
     the page width, the header row and the label columns on every page, the caption in the page
     header, one named font, total rows bold over a rule. Done after _sheet, over the cells it
-    wrote, so that the marking of uncertain cells there stays as it is."""
+    wrote, so that the marking of open cells there stays as it is."""
     from copy import copy
 
     from openpyxl.styles import Border, Font, Side
@@ -457,6 +457,32 @@ def _for_print(sheet, table: Table, about: dict) -> None:
     sheet.oddFooter.right.text = "&P / &N"
 
 
+_OPEN_RANGES = "Het bereik van elke open cel staat in de view report.open_cellen, de mogelijke plaatsingen in data/CURATION.md"
+
+#: What a status means, in the workbook's language (Dutch, as the Bron sheet and the site); the
+#: status words themselves are the same in every output. dwh.observation_status says it in English.
+_STATUS_UITLEG = {
+    render.OPEN: "het document drukt het cijfer, maar de gedrukte totalen laten zijn cel open: andere plaatsingen die bij "
+    "het document passen, zetten het elders, dus de cel kan alles van haar minimum tot haar maximum bevatten. " + _OPEN_RANGES,
+    "inconsistent": "een gedrukt totaal dat verschilt van de som van zijn gedrukte cellen; bewaard zoals gedrukt. Beide "
+    "cijfers staan in dwh.source_inconsistency en in `dwh reconcile`",
+}
+
+
+def _explain(status: str) -> str:
+    return _STATUS_UITLEG.get(status, f"zie dwh.observation_status ({status})") + "."
+
+
+def _how_many(figures: int, blanks: int, always: bool = False) -> str:
+    """'35 cijfers, 38 lege cellen': each kind that occurs (both when ``always``)."""
+    parts = []
+    if figures or not blanks or always:
+        parts.append(f"{figures} {'cijfer' if figures == 1 else 'cijfers'}")
+    if blanks or always:
+        parts.append(f"{blanks} {'lege cel' if blanks == 1 else 'lege cellen'}")
+    return " en ".join(parts) if always else ", ".join(parts)
+
+
 def _sheet(sheet, table: Table) -> None:
     from openpyxl.comments import Comment
     from openpyxl.styles import Alignment, Font, PatternFill
@@ -480,15 +506,15 @@ def _sheet(sheet, table: Table) -> None:
         if shown.status in (None, "printed"):
             continue
         cell = sheet.cell(row=first_row + shown.row, column=shown.column + 1)
-        if shown.is_open_blank:  # the status's description speaks of a printed figure: not of a blank
+        if shown.is_open_blank:
             note = (
-                f"blank in our placement, but other placements that fit the document put {shown.minimum} to "
-                f"{shown.maximum} here. {render.SEE_ALSO.get(shown.status, 'See report.cellen')}."
+                f"leeg in onze plaatsing, maar andere plaatsingen die bij het document passen, zetten hier "
+                f"{shown.minimum} tot {shown.maximum}. {_OPEN_RANGES}."
             )
         elif shown.status == render.OPEN:
-            note = f"other placements put {shown.minimum} to {shown.maximum} here. {render.explain(table, shown.status)}"
+            note = f"andere plaatsingen zetten hier {shown.minimum} tot {shown.maximum}. {_explain(shown.status)}"
         else:
-            note = render.explain(table, shown.status)
+            note = _explain(shown.status)
         cell.comment = Comment(f"{shown.status}: {note}", "dwh", width=320, height=160)
         cell.fill = fill
 
@@ -508,7 +534,7 @@ def _sheet(sheet, table: Table) -> None:
 
     legend_row = first_row + len(table.rows) + 1
     for n, (status, figures, blanks) in enumerate(render.counted_statuses(table)):
-        text = f"Shaded cells with a note ({render.how_many(figures, blanks)}) are {status}: {render.explain(table, status)}"
+        text = f"Gearceerde cellen met een notitie ({_how_many(figures, blanks)}) zijn {status}: {_explain(status)}"
         _spanning_text(sheet, legend_row + n, text, widths).font = Font(italic=True)
 
 

@@ -444,11 +444,11 @@ def test_export_workbook_formats_by_column_type_and_notes_open_cells(loaded_db, 
                 noted.add((row[0].split()[0], row[1], header[c - 1]))
                 assert cell.comment.text.startswith("open: ")
                 low, high = OPEN_CELLS[noted_key := (row[0].split()[0], row[1], header[c - 1])]
-                assert f"put {low} to {high} here" in cell.comment.text, noted_key
+                assert f"zetten hier {low} tot {high}" in cell.comment.text, noted_key  # the workbook speaks Dutch
                 assert cell.fill.start_color.rgb.endswith("FFF2CC")
     assert noted == EXPECTED_MARKED | set(OPEN_BLANKS)
     legend = sheet.cell(row=4 + len(rows) + 1, column=1).value
-    assert legend.startswith("Shaded cells with a note (35 figures, 38 blank cells) are open:")
+    assert legend.startswith("Gearceerde cellen met een notitie (35 cijfers, 38 lege cellen) zijn open:")
     longest = max(len(r[0]) for r in rows)
     assert sheet.column_dimensions["A"].width >= longest
 

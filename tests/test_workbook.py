@@ -149,6 +149,32 @@ def test_the_first_sheet_says_where_the_figures_come_from(workbook):
     assert f"dwh {__version__}" in texts
 
 
+#: Words of English sentences that no Dutch text uses ("of" and "is" are Dutch too); the legend and notes were English.
+_ENGLISH = re.compile(r"\b(the|and|are|with|cells?|figures?|shaded|blank|placements?|printed|here|put|other)\b", re.I)
+
+
+def test_the_reader_facing_text_is_dutch_like_the_source_sheet(workbook):
+    """Captions and labels are the document's (Dutch); what dwh adds around them, the legend under
+    each table, the cell notes and the source sheet, is Dutch too."""
+    texts = []
+    for sheet in workbook.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str):
+                    texts.append((sheet.title, cell.value))
+                if cell.comment is not None:
+                    texts.append((sheet.title, cell.comment.text))
+    english = [(title, text) for title, text in texts if _ENGLISH.search(text.replace("dwh.", "").replace("report.", ""))]
+    assert english == []
+    sheet = workbook["T2c_project"]  # the table with open cells (data/CURATION.md, "Open cells: 73")
+    legend = sheet.cell(row=4 + len(_golden("T2c_project")), column=1).value
+    assert legend.startswith("Gearceerde cellen met een notitie (35 cijfers, 38 lege cellen) zijn open:"), legend
+    assert "report.open_cellen" in legend
+    notes = [c.comment.text for row in sheet.iter_rows() for c in row if c.comment is not None]
+    assert len(notes) == 73 and all(n.startswith("open: ") for n in notes)
+    assert sum("leeg in onze plaatsing" in n for n in notes) == 38
+
+
 def test_document_properties_are_filled(workbook):
     props = workbook.properties
     assert props.title.startswith("Schriftelijke vraag nr. 221 van 2 februari 2024")

@@ -462,8 +462,9 @@ _OPEN_RANGES = "Het bereik van elke open cel staat in de view report.open_cellen
 #: What a status means, in the workbook's language (Dutch, as the Bron sheet and the site); the
 #: status words themselves are the same in every output. dwh.observation_status says it in English.
 _STATUS_UITLEG = {
-    render.OPEN: "het document drukt het cijfer, maar de gedrukte totalen laten zijn cel open: andere plaatsingen die bij "
-    "het document passen, zetten het elders, dus de cel kan alles van haar minimum tot haar maximum bevatten. " + _OPEN_RANGES,
+    render.OPEN: "de gedrukte totalen leggen de cel niet vast: andere plaatsingen die bij het document passen, zetten het "
+    "gedrukte cijfer elders of enkele trajecten in een cel die hier leeg is, dus de cel kan alles van haar minimum tot "
+    "haar maximum bevatten. " + _OPEN_RANGES,
     "inconsistent": "een gedrukt totaal dat verschilt van de som van zijn gedrukte cellen; bewaard zoals gedrukt. Beide "
     "cijfers staan in dwh.source_inconsistency en in `dwh reconcile`",
 }

@@ -95,3 +95,18 @@ def test_check_constraints_and_views_alembic_cannot_see(loaded_engine):
     expected |= {f"dwh.{name}:ck_{name}_source_line_positive" for name in schema.FACT_TABLES}
     expected.add("dwh.load_history:ck_load_history_outcome_known")
     assert expected <= checks
+
+
+def test_0008_says_open_cell_and_its_downgrade_says_what_0005_wrote(empty_db):
+    """The project's word for a cell the printed numbers leave open is "open" (README, "How sure
+    each cell is"); 0005 had written "uncertain", and a downgrade to 0007 gives that back."""
+    comment = "select obj_description('dwh.trajectory_end_range'::regclass, 'pg_class')"
+    engine = db.make_engine(empty_db)
+    try:
+        with db.begin(engine) as conn:
+            migrate_schema(conn)
+            assert conn.execute(sa.text(comment)).scalar_one().endswith("One row per open cell")
+            migrate.downgrade(conn, "0007")
+            assert conn.execute(sa.text(comment)).scalar_one().endswith("One row per uncertain cell")
+    finally:
+        engine.dispose()

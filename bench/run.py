@@ -478,10 +478,12 @@ def main() -> None:
                 ("pandas DataFrame.to_sql, COPY method", lambda url: peers.pandas_command(work, scaled, "copy")),
                 ("pandas DataFrame.to_sql, default method", lambda url: peers.pandas_command(work, scaled, "default")),
             ]
-            if peers.pgloader_available():
-                tools.insert(0, ("pgloader, one LOAD CSV per file", lambda url: peers.pgloader_command(work, scaled, url)))
-            else:
+            if not peers.pgloader_available():
                 print("pgloader is not installed (Debian: apt-get install pgloader): left out", flush=True)
+            elif not server.given:
+                print("pgloader cannot reach the embedded server (a socket, SCRAM only): give --database-url to measure it", flush=True)
+            else:
+                tools.insert(0, ("pgloader, one LOAD CSV per file", lambda url: peers.pgloader_command(work, scaled, url)))
             for what, command in tools:
                 peer_results.append(compare(
                     f"peer: {what}, {rows:,} observations (A: the peer into a migrated database; B: bulk-load floor; no warm-up)",

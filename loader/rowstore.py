@@ -1,10 +1,10 @@
-"""The checked rows of one curated file, kept in columns: a few bytes a row instead of objects.
+"""The checked rows of one curated file, kept in columns: a few bytes a field instead of objects.
 
 loader.dataset keeps every row of a dataset it has not refused, for the checks that span files
 (foreign keys, the catalogue, the identities). As a tuple and a csvfile.Record each, a row took
-about 2 KB: 401 MiB at 180,000 observations. Here a row is its typed values in one list per
-column (equal values are one object, see loader.dataset's parse cache), its line number, and
-where each field starts (two bytes each while lines are short), about 10 bytes a field.
+about 2 KB: 401 MiB at 180,000 observations. Here a field is a two-byte code into its column's
+values (each parsed once; a column of too many values keeps each row's own), plus where it
+starts in its line (two bytes while lines are short), and a row its line number.
 
 ``rows`` and ``records`` give them back as tuples and record-like objects, on demand.
 """
@@ -102,8 +102,8 @@ def field_starts(record) -> list[int]:
     return list(map(add, accumulate(map(len, values), initial=0), range(1, len(values) + 1)))
 
 
-class Rows(Sequence):
-    """The rows of a RowStore as tuples of typed values, in file order."""
+class _View(Sequence):
+    """A RowStore's rows as a sequence of what ``_item`` makes of each."""
 
     def __init__(self, store: RowStore):
         self._store = store
@@ -113,7 +113,21 @@ class Rows(Sequence):
 
     def __getitem__(self, i):
         if isinstance(i, slice):
-            return [self._store.row(k) for k in range(*i.indices(len(self)))]
+            return [self._item(k) for k in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        return self._item(i)
+
+    def _item(self, i: int):
+        raise NotImplementedError
+
+
+class Rows(_View):
+    """The rows of a RowStore as tuples of typed values, in file order."""
+
+    def _item(self, i: int) -> tuple:
         return self._store.row(i)
 
     def __iter__(self):
@@ -167,20 +181,10 @@ def _text(value) -> str:
     return str(value)
 
 
-class Records(Sequence):
-    def __init__(self, store: RowStore):
-        self._store = store
+class Records(_View):
+    """The rows of a RowStore as records (StoredRecord), in file order."""
 
-    def __len__(self) -> int:
-        return len(self._store)
-
-    def __getitem__(self, i):
-        if isinstance(i, slice):
-            return [StoredRecord(self._store, k) for k in range(*i.indices(len(self)))]
-        if i < 0:
-            i += len(self)
-        if not 0 <= i < len(self):
-            raise IndexError(i)
+    def _item(self, i: int) -> StoredRecord:
         return StoredRecord(self._store, i)
 
 

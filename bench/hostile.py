@@ -1,12 +1,17 @@
 """Benchmark: hostile files, large ones. Time, peak memory and stderr size of `dwh validate` and
 `dwh load` on files no test can afford, beside a valid scaled load for the time a good row takes.
 
-    python bench/hostile.py [--rows 10000000] [--line-mb 100] [--valid-rows 1000000] [--database-url URL]
+    python bench/hostile.py [--rows 10000000] [--line-mb 100] [--valid-rows 1000000 ...]
+                            [--baseline DIR] [--database-url URL]
 
 - ``--rows`` copies of one row of sec_nec_sec.csv (each after the first a duplicate key);
 - one line of ``--line-mb`` MB (a source_line of that many digits);
 - the valid scaled dataset of bench/run.py with ``--valid-rows`` observations (the schema's
-  smallint table positions cap a valid dataset near 1.3 million), to compare time per row.
+  smallint table positions cap a valid dataset near 1.3 million), to compare time per row:
+  validated, loaded (the streamed route), and loaded with one field quoted, which the streamed
+  route does not take, so that loader.dataset checks and copies it ("checked in Python");
+- with ``--baseline DIR`` (another version's tree, e.g. ``git archive main | tar -x -C DIR``),
+  the valid dataset's commands also run with that version's ``loader``, side by side.
 
 Without --database-url it starts a throwaway embedded PostgreSQL. It prints figures and asserts
 nothing; CI does not run it (tests/test_hostile_files.py proves the same behaviour at small sizes).
@@ -31,11 +36,12 @@ from loader import resources  # noqa: E402
 LINE3 = "T4_sec_nec_sec,2018,CMW,1070,printed,476"
 
 
-def measure(command: list[str]) -> dict:
-    """Wall seconds, peak resident memory (MiB, VmHWM read until exit), exit code and stderr size."""
+def measure(command: list[str], cwd: Path | None = None) -> dict:
+    """Wall seconds, peak resident memory (MiB, VmHWM read until exit), exit code and stderr size.
+    ``cwd``: a version's tree, whose ``loader`` ``python -m loader`` then runs."""
     start = time.perf_counter()
     with tempfile.TemporaryFile() as err:
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=err, env=dwh_env())
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=err, env=dwh_env(), cwd=cwd)
         status = Path(f"/proc/{process.pid}/status")
         peak = 0
         while process.poll() is None:
@@ -78,6 +84,18 @@ def long_line(work: Path, megabytes: int) -> Path:
     return folder
 
 
+def quoted_copy(valid: Path, work: Path) -> Path:
+    """The valid dataset with its first sec_nec_sec record's table_id quoted: the same data, in a
+    shape the streamed load does not read (loader.canonical), so the load checks it in Python."""
+    folder = work / "valid-quoted"
+    shutil.copytree(valid, folder)
+    path = folder / "sec_nec_sec.csv"
+    header, first, rest = path.read_text(encoding="utf-8").split("\n", 2)
+    table_id, others = first.split(",", 1)
+    path.write_text(f'{header}\n"{table_id}",{others}\n{rest}', encoding="utf-8")
+    return folder
+
+
 def report(name: str, result: dict, rows: int | None = None) -> None:
     per = f", {result['seconds'] / rows * 1e6:.1f} us/row" if rows else ""
     print(
@@ -91,7 +109,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--line-mb", type=int, default=100)
-    parser.add_argument("--valid-rows", type=int, default=1_000_000)
+    parser.add_argument("--valid-rows", type=int, nargs="+", default=[1_000_000])
+    parser.add_argument("--baseline", type=Path, help="another version's tree, measured beside this one on the valid dataset")
     parser.add_argument("--database-url")
     args = parser.parse_args()
     server = Server(args.database_url)
@@ -102,13 +121,21 @@ def main() -> None:
         assert done["exit"] == 0, done
         print(f"machine: {sys.version.split()[0]}, {work}")
 
-        valid = work / "valid"
-        observations = scale_dataset(args.valid_rows, valid)
-        scaled_url = server.create()
-        assert measure([*DWH, "load", "--database-url", scaled_url])["exit"] == 0
-        report(f"valid scaled dataset, {observations:,} observations: dwh load", measure([*DWH, "load", "--data", str(valid), "--database-url", scaled_url, "--force"]), observations)
-        report(f"valid scaled dataset, {observations:,} observations: dwh validate", measure([*DWH, "validate", "--data", str(valid)]), observations)
-        shutil.rmtree(valid)
+        versions = [("", None)] + ([(f" [{args.baseline}]", args.baseline.resolve())] if args.baseline else [])
+        for rows in args.valid_rows:
+            valid = work / "valid"
+            observations = scale_dataset(rows, valid)
+            quoted = quoted_copy(valid, work)
+            scaled_url = server.create()
+            assert measure([*DWH, "load", "--database-url", scaled_url])["exit"] == 0
+            name = f"valid scaled dataset, {observations:,} observations"
+            for version, cwd in versions:
+                report(f"{name}: dwh validate{version}", measure([*DWH, "validate", "--data", str(valid)], cwd), observations)
+                report(f"{name}: dwh load{version}", measure([*DWH, "load", "--data", str(valid), "--database-url", scaled_url, "--force"], cwd), observations)
+                load = [*DWH, "load", "--data", str(quoted), "--database-url", scaled_url, "--force"]
+                report(f"{name}, one field quoted: dwh load (checked in Python){version}", measure(load, cwd), observations)
+            shutil.rmtree(valid)
+            shutil.rmtree(quoted)
 
         folder = long_line(work, args.line_mb)
         report(f"one line of {args.line_mb} MB: dwh validate", measure([*DWH, "validate", "--data", str(folder)]))

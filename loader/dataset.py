@@ -11,6 +11,7 @@ import operator
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
+from collections.abc import Sequence
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -19,6 +20,7 @@ from loader import schema
 from loader.csvfile import Problem, copy_regular, quote, records, scan, stream_lines
 from loader.errors import InputError
 from loader.fingerprint import combine, file_digest
+from loader.rowstore import Records, Rows, RowStore, SeenKeys, field_starts
 
 #: Problems listed; past these they are counted, not kept (memory stays flat on any input).
 MAX_PROBLEMS = 50
@@ -278,10 +280,19 @@ SPECS: dict[str, TableSpec] = {name: table_spec(schema.metadata.tables[f"{schema
 class TableData:
     spec: TableSpec
     path: Path
-    records: list = field(default_factory=list)  # csvfile.Record, in file order
-    rows: list[tuple] = field(default_factory=list)  # typed values, same order
+    records: Sequence | None = None  # record-like (line, columns, values, text), in file order; a view of ``store``
+    rows: Sequence | None = None  # tuples of typed values, same order; a view of ``store``
     digest: str = "unreadable"  # SHA-256 of the bytes read (fingerprint.file_digest)
     count: int = 0  # records that passed their checks (records and rows are kept only while nothing is wrong)
+    store: RowStore | None = field(default=None, repr=False, compare=False)  # the rows kept, in columns
+
+    def __post_init__(self) -> None:
+        if self.store is None:
+            self.store = RowStore(len(self.spec.columns))
+        if self.rows is None:
+            self.rows = Rows(self.store)
+        if self.records is None:
+            self.records = Records(self.store)
 
     def column_index(self, name: str) -> int:
         return self.spec.header.index(name)
@@ -469,13 +480,17 @@ def _check_records(data: TableData, copy, out: _Collector, on_lines) -> None:
         out.add(label, header.line, _header_column(header, expected), _header_problem(header.values, expected))
         return
     width = len(expected)
-    parsers = [(i, _parser(c)) for i, c in enumerate(spec.columns)]
+    store = data.store
+    # Each column's parser, and where the store keeps its values (each text is parsed once while
+    # the column is coded: loader.rowstore.Column).
+    parsers = [(i, _parser(c), column) for (i, c), column in zip(enumerate(spec.columns), store.columns)]
     keys = [
-        (columns, [expected.index(c) for c in columns], _key_of([expected.index(c) for c in columns]), message, {})
+        (columns, idx, _key_of(idx), message, SeenKeys(store, idx))
         for columns, message in [
             (spec.primary_key, "duplicate row for {shown} (first at line {first}; expected each key once)"),
             *((columns, "duplicate {shown} (first at line {first}; expected each " + ", ".join(columns) + " once)") for columns in spec.unique),
         ]
+        for idx in [[expected.index(c) for c in columns]]
     ]
     batch: list[str] = []
     for record in rows:
@@ -486,13 +501,23 @@ def _check_records(data: TableData, copy, out: _Collector, on_lines) -> None:
             out.add(label, record.line, column, f"{len(values)} fields (expected {width}: {','.join(expected)})")
             continue
         typed = []
+        codes = []
         ok = True
-        for i, parse in parsers:
-            try:
-                typed.append(parse(values[i]))
-            except ValueError as exc:
-                out.add(label, record.line, record.columns[i], str(exc))
-                ok = False
+        for i, parse, column in parsers:
+            text = values[i]
+            code = None if column.known is None else column.known.get(text)
+            if code is None:
+                try:
+                    value = parse(text)
+                except ValueError as exc:
+                    out.add(label, record.line, record.columns[i], str(exc))
+                    ok = False
+                    continue
+                code = column.code(text, value)
+            else:
+                value = column.distinct[code]
+            typed.append(value)
+            codes.append(code)
         if ok and spec.row_rules:
             named = dict(zip(expected, typed))
             for rule in spec.row_rules:
@@ -519,13 +544,12 @@ def _check_records(data: TableData, copy, out: _Collector, on_lines) -> None:
                 shown = ", ".join(f"{c}={_bare(v)}" for c, v in zip(columns, key))
                 out.add(label, record.line, record.column(idx[0]), message.format(shown=shown, first=first))
             elif not out.count:  # once the dataset is refused, no more keys are kept
-                seen[key] = record.line
+                seen.add(key, record.line)
         if not ok:
             continue
         data.count += 1
         if not out.count:
-            data.records.append(record)
-            data.rows.append(typed)
+            store.append(record.line, codes, typed, field_starts(record))
             if on_lines is not None:
                 batch.append(record.text)
                 if len(batch) == BATCH:
@@ -613,11 +637,16 @@ def _check_foreign_keys(tables: dict[str, TableData], out: _Collector) -> None:
                 suspects = (i for i, row in enumerate(data.rows) if row[j] is not None and row[j] not in single)
             else:
                 suspects = (i for i, row in enumerate(data.rows) if (key := tuple(row[j] for j in idx)) not in values and None not in key)
+            sample = None
             for i in suspects:
+                if out.full:  # every row of a large file may miss: counted, not each written out
+                    out.tally(str(data.path))
+                    continue
                 key = tuple(data.rows[i][j] for j in idx)
                 path, line, col = data.where(i, fk.columns[0])
                 shown = ", ".join(f"{c} {quote(v) if isinstance(v, str) else repr(v)}" for c, v in zip(fk.columns, key))
-                sample = _sample({k[0] if len(k) == 1 else k for k in values})
+                if sample is None:
+                    sample = _sample({k[0] if len(k) == 1 else k for k in values})
                 out.add(path, line, col, f"unknown {shown} (expected one of {fk.table}.csv: {sample})")
 
 
@@ -688,7 +717,7 @@ def read_dataset(folder: Path, on_lines=None, snapshot=None) -> Dataset:
     if not out.count:
         from loader.identities import check_dataset
 
-        out.extend(check_dataset(tables))
+        check_dataset(tables, out)
     if out.count:
         raise_problems(out.problems, out.count)
     return Dataset(folder, tables, combine({data.spec.file_name: data.digest for data in tables.values()}))

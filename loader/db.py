@@ -50,6 +50,10 @@ def describe_connect_error(engine: Engine, exc: Exception) -> str:
     return connect_error_message(where, exc)
 
 
+#: SQLSTATE disk_full: the server could not write a file (PostgreSQL manual, "PostgreSQL Error Codes").
+DISK_FULL = "53100"
+
+
 def database_error(exc: BaseException) -> str | None:
     """One line for an error that means the database went away or refused us, else None."""
     import psycopg
@@ -62,5 +66,8 @@ def database_error(exc: BaseException) -> str | None:
         return waited
     if isinstance(exc, sa.exc.OperationalError) or isinstance(orig, psycopg.OperationalError):
         reason = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
+        if getattr(orig, "sqlstate", None) == DISK_FULL:
+            # The server is up and says why (an embedded server's is named by loader.embedded.disk_full).
+            return f"the database server's disk is full ({reason}): free space on the server's disk, then run the command again"
         return f"the database connection failed: {reason}; check that the server is running and reachable"
     return None

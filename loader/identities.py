@@ -51,6 +51,9 @@ class Obs:
     # for an error message (working out a column costs more than the check itself).
     where: Callable[[], tuple[str, int, int]] | None = field(default=None, compare=False, repr=False)
     document: str = ""  # identities hold within one source document
+    # Its place among all figures (fact by fact, row by row): check_dataset puts the problems of
+    # one (fact, document) at a time back in the order a check of all figures at once finds them.
+    position: int = field(default=0, compare=False, repr=False)
 
     def coordinate(self, dim: str) -> str:
         return self.key[self.dims.index(dim)]
@@ -100,32 +103,7 @@ def dims_of(fact: str) -> tuple[str, ...]:
 
 def observations_from_tables(tables) -> list[Obs]:
     """Observations of every fact table of a parsed dataset (loader.dataset.TableData)."""
-    catalogue = tables["source_table"]
-    document_of = {r[catalogue.column_index("table_id")]: r[catalogue.column_index("document_id")] for r in catalogue.rows}
-    out: list[Obs] = []
-    for fact in schema.FACT_TABLES:
-        data = tables[fact]
-        dims = dims_of(fact)
-        header = data.spec.header
-        t_idx = header.index("table_id")
-        d_idx = [header.index(d) for d in dims]
-        v_name = value_column(fact)
-        v_idx = header.index(v_name)
-        s_idx = header.index("status_id")
-        for i, row in enumerate(data.rows):
-            out.append(
-                Obs(
-                    fact,
-                    row[t_idx],
-                    dims,
-                    tuple(row[j] for j in d_idx),
-                    row[v_idx],
-                    row[s_idx],
-                    partial(data.where, i, v_name),
-                    document_of.get(row[t_idx], ""),
-                )
-            )
-    return out
+    return list(_figures(tables, lambda fact, table_id, status: True))
 
 
 # ------------------------------------------------------------------ the rules
@@ -230,7 +208,13 @@ def breakdown_agreement_checks(observations: Iterable[Obs]) -> list[Check]:
     version add up to the same number, whether or not the document prints that total (it prints
     no "all provinces, Voltooid" row, yet the sums must agree; this places cells of T2c).
     """
+    return [check for _, check in _breakdown_agreement(observations)]
+
+
+def _breakdown_agreement(observations: Iterable[Obs]) -> list[tuple[int, Check]]:
+    """breakdown_agreement_checks, each with the position of the first figure of its sums."""
     sums: dict[tuple, dict[str, tuple[int | Decimal, list[Obs]]]] = defaultdict(dict)
+    first_position: dict[tuple, int] = {}
     for o in observations:
         varying = [d for d, c in zip(o.dims, o.key) if d in BREAKDOWNS and c != TOTAL]
         if len(varying) != 1:
@@ -241,8 +225,9 @@ def breakdown_agreement_checks(observations: Iterable[Obs]) -> list[Check]:
         value, parts = sums[(o.fact, o.document, rest)].get(o.table_id, (0, []))
         parts.append(o)
         sums[(o.fact, o.document, rest)][o.table_id] = (value + o.value, parts)
+        first_position.setdefault((o.fact, o.document, rest), o.position)
     checks = []
-    for (fact, _, rest), by_table in sums.items():
+    for (fact, document, rest), by_table in sums.items():
         tables = sorted(by_table)
         if len(tables) < 2:
             continue
@@ -251,7 +236,7 @@ def breakdown_agreement_checks(observations: Iterable[Obs]) -> list[Check]:
             value, parts = by_table[other]
             anchor = parts[0]
             summary = Obs(fact, other, tuple(d for d, _ in rest), tuple(c for _, c in rest), value, where=anchor.where)
-            checks.append(Check("across", summary, first_value, f"the cells of {tables[0]} added up", parts + first_parts))
+            checks.append((first_position[(fact, document, rest)], Check("across", summary, first_value, f"the cells of {tables[0]} added up", parts + first_parts)))
     return checks
 
 
@@ -261,6 +246,11 @@ SUSTAINED_ORDER = ("ANY", "M03", "M06", "M12")
 
 def sustained_order_checks(observations: Iterable[Obs]) -> list[Check]:
     """Answer 4: workers still at work after 12 months are among those after 6, after 3, and all doorstroom."""
+    return [check for _, check in _sustained_order(observations)]
+
+
+def _sustained_order(observations: Iterable[Obs]) -> list[tuple[int, Check]]:
+    """sustained_order_checks, each with the position of the first figure of its cell."""
     order = SUSTAINED_ORDER
     cells: dict[tuple, dict[str, Obs]] = defaultdict(dict)
     for o in observations:
@@ -269,10 +259,11 @@ def sustained_order_checks(observations: Iterable[Obs]) -> list[Check]:
             cells[(o.document, o.table_id, k)][o.coordinate("threshold_id")] = o
     checks = []
     for by_threshold in cells.values():
+        first = min(o.position for o in by_threshold.values())
         for longer, shorter in zip(order, order[1:]):
             if longer in by_threshold and shorter in by_threshold:
                 a, b = by_threshold[longer], by_threshold[shorter]
-                checks.append(Check("order", a, b.value, f"the workers still in the NEC after {shorter}", [b]))
+                checks.append((first, Check("order", a, b.value, f"the workers still in the NEC after {shorter}", [b])))
     return checks
 
 
@@ -349,63 +340,207 @@ def recorded_inconsistencies(rows: list[dict]) -> dict[str, dict]:
 
 def judge(checks: list[Check], recorded: dict[str, dict]) -> tuple[list[tuple[Check, str]], list[str]]:
     """Each check with its verdict (ok, recorded, FAIL), and records that match no failing check."""
-    verdicts = []
-    used = set()
-    for check in checks:
-        if check.ok:
-            verdicts.append((check, "ok"))
-            continue
-        record = recorded.get(check.identity_key())
-        if record is not None and record["printed"] == check.total.value and record["computed"] == check.computed:
-            used.add(check.identity_key())
-            verdicts.append((check, "source inconsistency"))
-        else:
-            verdicts.append((check, "FAIL"))
+    used: set[str] = set()
+    verdicts = [(check, verdict(check, recorded, used)) for check in checks]
     stale = [key for key in recorded if key not in used]
     return verdicts, stale
 
 
-def check_dataset(tables) -> list[Problem]:
-    """The identity problems of a parsed dataset (called by loader.dataset.read_dataset)."""
-    observations = observations_from_tables(tables)
+def verdict(check: Check, recorded: dict[str, dict], used: set[str]) -> str:
+    """ok, source inconsistency (its record's key added to ``used``) or FAIL."""
+    if check.ok:
+        return "ok"
+    record = recorded.get(check.identity_key())
+    if record is not None and record["printed"] == check.total.value and record["computed"] == check.computed:
+        used.add(check.identity_key())
+        return "source inconsistency"
+    return "FAIL"
+
+
+def check_dataset(tables, out=None) -> list[Problem]:
+    """The identity problems of a parsed dataset (called by loader.dataset.read_dataset), in the
+    order all_checks and judge find them.
+
+    The identities hold within one (fact, document), so the figures are made Obs one (fact,
+    document) at a time: memory grows with the largest such group, not with the dataset. With
+    ``out`` (loader.dataset's collector) the problems go there, and past its cap they are
+    counted, not kept; without, they are returned.
+    """
+    from loader.dataset import MAX_PROBLEMS
+
+    sink = out if out is not None else _Everything()
+    limit = MAX_PROBLEMS if out is not None else None
     prose = _rows(tables["prose_figure"])
-    inconsistencies = _rows(tables["source_inconsistency"])
-    checks, errors = all_checks(observations, prose)
-    verdicts, stale = judge(checks, recorded_inconsistencies(inconsistencies))
-    problems = []
+    recorded = recorded_inconsistencies(_rows(tables["source_inconsistency"]))
+    named = _expression_tables(prose)
+    used: set[str] = set()
+    disagreeing: set[Obs] = set()
+    failing = [_Failing(limit) for _ in range(4)]  # marginal, same, breakdown, order: all_checks' order
+    expression_figures: list[Obs] = []
+    for group in _groups(tables):
+        start = group[0].position
+        ranked = (
+            [((start, n), c) for n, c in enumerate(marginal_checks(group))],
+            [((c.total.position,), c) for c in same_figure_checks(group)],
+            [((first, n), c) for n, (first, c) in enumerate(_breakdown_agreement(group))],
+            [((first, n), c) for n, (first, c) in enumerate(_sustained_order(group))],
+        )
+        for kept, checks in zip(failing, ranked):
+            for key, check in checks:
+                found = verdict(check, recorded, used)
+                if found == "FAIL":
+                    kept.add(key, _failure(check))
+                elif found == "source inconsistency":
+                    disagreeing.add(check.total)
+        expression_figures.extend(o for o in group if (o.fact, o.table_id) in named)
+    more, errors = expression_checks(expression_figures, prose)
+    del expression_figures
+    expressions = _Failing(limit)
+    for n, check in enumerate(more):
+        found = verdict(check, recorded, used)
+        if found == "FAIL":
+            expressions.add((n,), _failure(check))
+        elif found == "source inconsistency":
+            disagreeing.add(check.total)
+
     for message in errors:
-        path = str(tables["prose_figure"].path)
-        problems.append(Problem(path, 1, 1, message))
-    for check, verdict in verdicts:
-        if verdict == "FAIL":
-            path, line, column = check.total.where() if check.total.where else ("<data>", 1, 1)
-            problems.append(
-                Problem(
-                    path,
-                    line,
-                    column,
-                    f"{check.subject} is {check.total.value} but {check.description} is {check.computed} "
-                    + (
-                        "(expected at least as many)"
-                        if check.kind == "order"
-                        else "(expected them equal, or the disagreement recorded in source_inconsistency.csv)"
-                    )
-                )
-            )
+        sink.append(Problem(str(tables["prose_figure"].path), 1, 1, message))
+    for kept in [*failing, expressions]:
+        kept.report(sink)
     data = tables["source_inconsistency"]
     for i, row in enumerate(data.rows):
-        if row[data.column_index("identity")] in stale:
-            path, line, column = data.where(i, "identity")
-            problems.append(Problem(path, line, column, "recorded inconsistency does not occur in the data (expected a failing identity with these figures)"))
-    # The status flag on a figure and the record of the disagreement must say the same thing.
-    disagreeing = {check.total for check, verdict in verdicts if verdict == "source inconsistency"}
-    for o in observations:
+        if row[data.column_index("identity")] in used:
+            continue
+        path, line, column = data.where(i, "identity")
+        sink.append(Problem(path, line, column, "recorded inconsistency does not occur in the data (expected a failing identity with these figures)"))
+    _check_status_flags(tables, disagreeing, sink)
+    return sink.problems
+
+
+def _failure(check: Check) -> Problem:
+    path, line, column = check.total.where() if check.total.where else ("<data>", 1, 1)
+    expected = (
+        "(expected at least as many)"
+        if check.kind == "order"
+        else "(expected them equal, or the disagreement recorded in source_inconsistency.csv)"
+    )
+    return Problem(path, line, column, f"{check.subject} is {check.total.value} but {check.description} is {check.computed} {expected}")
+
+
+def _check_status_flags(tables, disagreeing: set[Obs], sink) -> None:
+    """The status flag on a figure and the record of the disagreement must say the same thing."""
+    suspects = {(o.fact, o.table_id) for o in disagreeing}
+    for o in _figures(tables, lambda fact, table_id, status: status == "inconsistent" or (fact, table_id) in suspects):
         flagged = o.status == "inconsistent"
         if flagged != (o in disagreeing):
             path, line, column = o.where() if o.where else ("<data>", 1, 1)
             expected = "a recorded disagreement in source_inconsistency.csv" if flagged else "status_id inconsistent"
-            problems.append(Problem(path, line, column, f"{o.label()} has status_id {o.status} (expected {expected})"))
-    return problems
+            sink.append(Problem(path, line, column, f"{o.label()} has status_id {o.status} (expected {expected})"))
+
+
+class _Failing:
+    """The failed checks of one rule: the first ``limit`` in the order all_checks gives (kept as
+    problems, with their place in that order), and how many in all."""
+
+    def __init__(self, limit: int | None):
+        self.limit = limit
+        self.count = 0
+        self.found: list[tuple[tuple, Problem]] = []
+
+    def add(self, key: tuple, problem: Problem) -> None:
+        self.count += 1
+        self.found.append((key, problem))
+        if self.limit is not None and len(self.found) > 2 * self.limit:
+            self._keep(self.limit)
+
+    def _keep(self, limit: int | None) -> None:
+        self.found.sort(key=lambda pair: pair[0])
+        if limit is not None:
+            del self.found[limit:]
+
+    def report(self, sink) -> None:
+        self._keep(self.limit)
+        for _, problem in self.found:
+            sink.append(problem)
+        for _ in range(self.count - len(self.found)):
+            sink.tally(self.found[-1][1].path)
+
+
+class _Everything:
+    """A sink that keeps every problem (check_dataset without a collector)."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def append(self, problem: Problem) -> None:
+        self.problems.append(problem)
+
+
+def _expression_tables(prose: list[dict]) -> set[tuple[str, str]]:
+    """(fact, table_id) of every table an expression (CROSS_FACT, a prose derivation) names."""
+    expressions = [e for pair in CROSS_FACT for e in pair] + [row["derivation"] for row in prose]
+    return {tuple(term.split()[:2]) for expression in expressions for term in str(expression).split(" + ") if len(term.split()) >= 2}
+
+
+def _documents(tables) -> dict[str, str]:
+    catalogue = tables["source_table"]
+    t, d = catalogue.column_index("table_id"), catalogue.column_index("document_id")
+    return {r[t]: r[d] for r in catalogue.rows}
+
+
+def _figures(tables, wanted):
+    """The Obs of the rows ``wanted(fact, table_id, status)`` picks, in observation order."""
+    document_of = _documents(tables)
+    position = 0
+    for fact in schema.FACT_TABLES:
+        data = tables[fact]
+        make = _maker(fact, data, document_of, position)
+        t_idx, s_idx = data.column_index("table_id"), data.column_index("status_id")
+        for i, row in enumerate(data.rows):
+            if wanted(fact, row[t_idx], row[s_idx]):
+                yield make(i, row)
+        position += len(data.rows)
+
+
+def _maker(fact: str, data, document_of: dict[str, str], position: int):
+    """Obs of row ``i`` of ``data`` (one fact table), as observations_from_tables makes it."""
+    dims = dims_of(fact)
+    header = data.spec.header
+    t_idx = header.index("table_id")
+    d_idx = [header.index(d) for d in dims]
+    v_name = value_column(fact)
+    v_idx = header.index(v_name)
+    s_idx = header.index("status_id")
+
+    def make(i: int, row: tuple) -> Obs:
+        return Obs(
+            fact, row[t_idx], dims, tuple(row[j] for j in d_idx), row[v_idx], row[s_idx],
+            partial(data.where, i, v_name), document_of.get(row[t_idx], ""), position + i,
+        )
+
+    return make
+
+
+def _groups(tables):
+    """The Obs of each (fact, document), one group at a time, in the order of their first figures."""
+    from array import array
+
+    document_of = _documents(tables)
+    position = 0
+    for fact in schema.FACT_TABLES:
+        data = tables[fact]
+        t_idx = data.column_index("table_id")
+        members: dict[str, array] = {}
+        for i, row in enumerate(data.rows):
+            document = document_of.get(row[t_idx], "")
+            if document not in members:
+                members[document] = array("q")
+            members[document].append(i)
+        make = _maker(fact, data, document_of, position)
+        rows = data.rows
+        for indexes in members.values():
+            yield [make(i, rows[i]) for i in indexes]
+        position += len(rows)
 
 
 def _rows(data) -> list[dict]:

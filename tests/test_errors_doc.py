@@ -318,6 +318,9 @@ ELSEWHERE: dict[tuple[str, str], str] = {
     ("Faults", "the disk under `DWH_HOME` full (at the first start, a start, CREATE DATABASE or during a load)"): (
         "test_disk_full.py::test_a_full_disk_names_itself_and_the_folder_to_free"
     ),
+    ("Faults", "the disk of a server given by `--database-url` or `DATABASE_URL` full (SQLSTATE 53100 disk_full)"): (
+        "test_disk_full.py::test_a_full_disk_on_a_server_reached_by_url_is_named_as_the_servers"
+    ),
     ("Faults", "root where dwh cannot hand the server to `dwh-postgres` (no CAP_SYS_ADMIN, a user namespace)"): (
         "test_embedded.py::test_root_that_cannot_hand_the_server_to_its_account_is_one_line_exit_3"
     ),

@@ -668,9 +668,9 @@ def server_account_name() -> str | None:
 
 def libpq_has_require_auth() -> bool:
     """``require_auth`` came with libpq 16; psycopg[binary] ships a newer one, a system libpq may be older."""
-    import psycopg
+    from loader import libpq
 
-    return psycopg.pq.version() >= 160000
+    return libpq.version() >= 160000
 
 
 def _remove_temp_socket_dir(folder: Path) -> None:
@@ -935,20 +935,36 @@ def _start_watch(home: Path) -> None:
         )  # fmt: skip
 
 
+#: What PostgreSQL says when a concurrent command created the database first: DuplicateDatabase, or,
+#: when both inserted into pg_database at once, UniqueViolation on its name index.
+_CREATED_MEANWHILE = ("42P04", "23505")
+
+
 def ensure_database(admin_url: str, database: str) -> None:
-    """Create ``database`` on the server of ``admin_url`` unless it exists."""
-    import psycopg
-    from psycopg import sql
+    """Create ``database`` on the server of ``admin_url`` unless it exists.
+
+    Through loader.libpq, not psycopg: every command on the embedded server comes here, `dwh show`
+    too, which answers without importing psycopg. Its errors are psycopg's.
+    """
+    from loader import libpq
 
     try:
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            exists = conn.execute("select 1 from pg_database where datname = %s", (database,)).fetchone()
-            if not exists:
-                # A concurrent command won the race: PostgreSQL says so with DuplicateDatabase, or,
-                # when both inserted into pg_database at once, with UniqueViolation on its name index.
-                with contextlib.suppress(psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation):
-                    conn.execute(sql.SQL("create database {}").format(sql.Identifier(database)))
-    except psycopg.OperationalError as exc:
+        conn = libpq.connect(admin_url)  # no transaction: CREATE DATABASE runs in none
+        try:
+            if not conn.execute("select 1 from pg_database where datname = %(d)s", {"d": database}).fetchone():
+                quoted = '"' + database.replace('"', '""') + '"'  # as psycopg.sql.Identifier quotes it
+                try:
+                    conn.execute(f"create database {quoted}")
+                except Exception as exc:
+                    if getattr(exc, "sqlstate", None) not in _CREATED_MEANWHILE:
+                        raise
+        finally:
+            conn.close()
+    except Exception as exc:
+        import psycopg  # loader.libpq imported it to raise its error: no cost here
+
+        if not isinstance(exc, psycopg.OperationalError):
+            raise
         reason = (str(exc).strip().splitlines() or ["no message"])[0]
         raise DatabaseUnavailable(f"cannot connect to the embedded PostgreSQL: {reason}; check DWH_HOME or give --database-url") from exc
 

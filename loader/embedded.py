@@ -34,7 +34,8 @@ run as the unprivileged system account ``dwh-postgres`` (made with useradd when 
 owns ``pgdata``. That account cannot enter root's 0700 folders, and dwh opens up no folder it
 did not create: each program starts in a private mount namespace where ``pgdata`` and the
 PostgreSQL install (read-only) are bind-mounted into a scratch folder dwh makes under /tmp
-(``dwh-server-*``, 0711, removed when the server stops); only then does it drop to the account.
+(``dwh-server-*``, 0711, removed when the server stops, or by the next start when the server was
+killed with its command); only then does it drop to the account.
 The socket folder is that scratch folder's ``run`` (the account's, 0700).
 """
 
@@ -353,8 +354,57 @@ class Sandbox:
 def remove_scratch(folder: Path) -> None:
     """Remove a sandbox's scratch folder (its mounts died with the server); leave any other folder alone."""
     with contextlib.suppress(OSError):
-        if folder.name.startswith(_SCRATCH_PREFIX) and folder.parent == Path(tempfile.gettempdir()) and folder.lstat().st_uid == os.geteuid():
-            shutil.rmtree(folder, ignore_errors=True)
+        if folder.name.startswith(_SCRATCH_PREFIX) and folder.parent == Path(tempfile.gettempdir()) and _ours(folder.lstat()):
+            shutil.rmtree(folder, ignore_errors=True)  # never follows a link inside (it works on file descriptors)
+
+
+def _ours(info: os.stat_result) -> bool:
+    """A real folder (not a link) of the account running dwh."""
+    return stat.S_ISDIR(info.st_mode) and info.st_uid == os.geteuid()
+
+
+#: A scratch folder whose server never wrote its socket lock is stale once it is older than a start
+#: may take (a start gives up after _START_TIMEOUT): no command can still be starting a server in it.
+_SCRATCH_STALE_AFTER = _START_TIMEOUT + 60.0
+
+
+def remove_stale_scratch() -> list[Path]:
+    """Remove the scratch folders of servers that are gone, whatever DWH_HOME they served; the folders removed.
+
+    A command that is killed together with its server (or whose DWH_HOME went away before the
+    watch process looked) leaves its ``dwh-server-*`` folder behind. A folder is removed only if
+    it is a real folder of this account (never another account's, never through a link), and its
+    server is gone: the socket lock PostgreSQL keeps in ``run/`` names a process that no longer
+    runs, or there is no such lock and the folder is older than any start may take (a start in
+    progress has none yet). A lock naming a running process keeps the folder, whatever it runs.
+    """
+    temp = Path(tempfile.gettempdir())
+    try:
+        candidates = [temp / name for name in os.listdir(temp) if name.startswith(_SCRATCH_PREFIX)]
+    except OSError:
+        return []
+    removed = []
+    for folder in candidates:
+        try:
+            info = folder.lstat()
+            if not _ours(info) or _scratch_in_use(folder, info):
+                continue
+        except OSError:
+            continue
+        remove_scratch(folder)
+        if not os.path.lexists(folder):
+            removed.append(folder)
+    return removed
+
+
+def _scratch_in_use(folder: Path, info: os.stat_result) -> bool:
+    try:
+        pid = int(_read_nofollow(folder / "run" / f".s.PGSQL.{PORT}.lock").splitlines()[0])
+    except FileNotFoundError:
+        return time.time() - info.st_mtime < _SCRATCH_STALE_AFTER
+    except (OSError, ValueError, IndexError):
+        return True  # a lock that cannot be read (a link, a half-written file): not ours to judge
+    return pid_alive(pid)
 
 
 def _private_umask() -> None:
@@ -581,6 +631,7 @@ class Cluster:
         self._remove_stale_socket_dir()
         with contextlib.ExitStack() as cleanup:
             if self.account:
+                remove_stale_scratch()  # of servers killed with the commands that would have removed them
                 sandbox = Sandbox(self.pgdata, self.account)
                 cleanup.callback(sandbox.remove)
                 bin_folder, data, socket_dir = sandbox.bin, sandbox.data, sandbox.run

@@ -362,3 +362,53 @@ def test_the_scratch_folder_of_a_killed_server_is_removed(tmp_path):
             time.sleep(0.05)
         assert socket_dir.parent.name.startswith("dwh-server-") and socket_dir.parent.exists()
     assert not socket_dir.parent.exists()
+
+
+def _scratch_folder(lock: str | None = None, age: float = 0.0) -> Path:
+    """A dwh-server-* folder where a sandbox makes one, its run/ holding a socket lock that names ``lock``."""
+    folder = Path(tempfile.mkdtemp(prefix="dwh-server-"))
+    (folder / "run").mkdir(mode=0o700)
+    if lock is not None:
+        (folder / "run" / ".s.PGSQL.5432.lock").write_text(f"{lock}\n/tmp\n1796173689\n5432\n")
+    if age:
+        os.utime(folder, (time.time() - age, time.time() - age))
+    return folder
+
+
+@needs_root
+def test_a_start_removes_the_scratch_folders_of_servers_that_are_gone_and_no_other(tmp_path):
+    """A command killed with its server leaves its dwh-server-* folder; the next start removes it,
+    but never a folder of another account, one whose server runs, one a start may still be making,
+    nor anything reached through a link."""
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    dead = str(ended.pid)  # a server's pid that no longer runs
+    target = tmp_path / "target"
+    (target / "run").mkdir(parents=True)
+    (target / "run" / ".s.PGSQL.5432.lock").write_text(f"{dead}\n")
+    gone = _scratch_folder(lock=dead)
+    gone_long_ago = _scratch_folder(lock=None, age=3600)  # killed before its server wrote the lock
+    running = _scratch_folder(lock=str(os.getpid()), age=3600)  # a process that runs: not ours to judge
+    starting = _scratch_folder(lock=None)  # a start in progress has no lock yet
+    theirs = _scratch_folder(lock=dead, age=3600)
+    nobody = pwd.getpwnam("nobody")
+    os.chown(theirs, nobody.pw_uid, nobody.pw_gid)
+    linked_lock = _scratch_folder(lock=None, age=3600)
+    (linked_lock / "run" / ".s.PGSQL.5432.lock").symlink_to(target / "run" / ".s.PGSQL.5432.lock")
+    os.utime(linked_lock, (time.time() - 3600, time.time() - 3600))
+    link = Path(tempfile.gettempdir()) / f"dwh-server-link-{os.getpid()}"
+    link.symlink_to(target)
+    kept = [running, starting, theirs, linked_lock]
+    try:
+        with embedded_server(tmp_path / "dwh", database="postgres"):
+            own = Cluster(tmp_path / "dwh").postmaster()[1].parent
+            assert own.exists()  # the server that runs keeps its folder
+        assert not gone.exists() and not gone_long_ago.exists()
+        assert all(folder.exists() for folder in kept), [f for f in kept if not f.exists()]
+        assert (theirs / "run" / ".s.PGSQL.5432.lock").exists()
+        assert link.is_symlink() and (target / "run" / ".s.PGSQL.5432.lock").exists()  # nothing followed through the link
+        assert (linked_lock / "run" / ".s.PGSQL.5432.lock").is_symlink()
+    finally:
+        link.unlink()
+        for folder in [gone, gone_long_ago, *kept]:
+            shutil.rmtree(folder, ignore_errors=True)

@@ -23,7 +23,7 @@ import re
 import select
 import time
 
-_OK, _BAD = 0, 1  # ConnStatusType
+_BAD = 1  # ConnStatusType
 _POLL_FAILED, _POLL_READING, _POLL_WRITING, _POLL_OK = 0, 1, 2, 3  # PostgresPollingStatusType
 _COMMAND_OK, _TUPLES_OK = 1, 2  # ExecStatusType
 _DIAG_SQLSTATE = ord("C")
@@ -32,6 +32,10 @@ _DIAG_SQLSTATE = ord("C")
 _DEFAULT_CONNECT_TIMEOUT = 130
 
 _lib = None
+#: libpq prints a server's NOTICE or WARNING on stderr unless told otherwise; psycopg passes them
+#: to the handlers an application registers (dwh registers none), so they are dropped here too.
+_NOTICE_PROCESSOR = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_char_p)
+_ignore_notice = _NOTICE_PROCESSOR(lambda argument, message: None)
 
 
 def _library() -> ctypes.CDLL:
@@ -58,8 +62,8 @@ def _library() -> ctypes.CDLL:
         "PQstatus": ([p], i),
         "PQsocket": ([p], i),
         "PQerrorMessage": ([p], s),
-        "PQclientEncoding": ([p], i),
         "PQparameterStatus": ([p, s], s),
+        "PQsetNoticeProcessor": ([p, _NOTICE_PROCESSOR, p], p),
         "PQfinish": ([p], None),
         "PQsetnonblocking": ([p, i], i),
         "PQsendQueryParams": ([p, s, i, p, ctypes.POINTER(s), p, p, i], i),
@@ -93,29 +97,29 @@ def version() -> int:
 
 # ------------------------------------------------------------------ values
 
-_TEXT, _INTEGER, _DECIMAL, _FLOAT, _BOOL = str, int, "decimal", float, "bool"
-#: Result types by OID: what psycopg's default loaders make of each. regclass has no loader in
-#: psycopg and comes back as text; every type not named here is refused.
+#: Result types by OID, as psycopg's default loaders read them. regclass, name, "char" and unknown
+#: have no loader in psycopg and come back as text; every type not named here is refused.
 _TYPES = {
-    16: _BOOL,
-    18: _TEXT, 19: _TEXT, 25: _TEXT, 705: _TEXT, 1042: _TEXT, 1043: _TEXT, 2205: _TEXT,
-    20: _INTEGER, 21: _INTEGER, 23: _INTEGER, 26: _INTEGER,
-    700: _FLOAT, 701: _FLOAT,
-    1700: _DECIMAL,
+    16: "bool",
+    18: "text", 19: "text", 25: "text", 705: "text", 1042: "text", 1043: "text", 2205: "text",
+    20: "int", 21: "int", 23: "int", 26: "int",
+    700: "float", 701: "float",
+    1700: "decimal",
 }  # fmt: skip
 
 
 def _converter(oid: int, encoding: str):
+    """The function that turns one text value of type ``oid`` into psycopg's Python value."""
     kind = _TYPES.get(oid)
-    if kind is _TEXT:
+    if kind == "text":
         return lambda raw: raw.decode(encoding)
-    if kind is _INTEGER:
+    if kind == "int":
         return int
-    if kind is _FLOAT:
-        return lambda raw: float(raw.decode("ascii"))
-    if kind == _BOOL:
+    if kind == "float":
+        return float
+    if kind == "bool":
         return lambda raw: raw == b"t"
-    if kind == _DECIMAL:
+    if kind == "decimal":
         from decimal import Decimal
 
         return lambda raw: Decimal(raw.decode("ascii"))
@@ -187,6 +191,7 @@ class Connection:
         self._conn = self._lib.PQconnectStartParams(keywords, values, 1)
         if not self._conn:
             raise MemoryError("libpq could not allocate a connection")
+        self._lib.PQsetNoticeProcessor(self._conn, _ignore_notice, None)
         try:
             self._connect(time.monotonic() + _connect_timeout(url))
         except BaseException:

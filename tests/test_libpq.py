@@ -123,3 +123,13 @@ def test_a_server_that_never_answers_times_out_as_psycopg_says():
         waited = time.monotonic() - started
     assert (type(raised.value), str(raised.value)) == (type(expected.value), str(expected.value))
     assert 5 <= waited < 9  # the 5 s given, waited once: not again through psycopg (10 s)
+
+
+def test_a_notice_of_the_server_is_not_printed_as_psycopg_prints_none(empty_db, capfd):
+    conn = libpq.connect(empty_db)
+    try:
+        conn.execute("do $$ begin raise notice 'a notice'; raise warning 'a warning'; end $$")
+        conn.execute("commit")  # outside a transaction: WARNING there is no transaction in progress
+    finally:
+        conn.close()
+    assert capfd.readouterr() == ("", "")

@@ -245,12 +245,14 @@ class Connection:
             self._wait(True)
         if flushed < 0:
             raise self._lost("sending query failed")
-        cursor, error = None, None
+        cursor, error, lost = None, None, None
         while True:
-            while lib.PQisBusy(conn):
+            while lost is None and lib.PQisBusy(conn):
                 self._wait(False)
                 if not lib.PQconsumeInput(conn):
-                    raise self._lost("consuming input failed")
+                    # The connection is gone; what the server said before it went (a FATAL error,
+                    # e.g. AdminShutdown) is still among the results, and is what psycopg raises.
+                    lost = self._lost("consuming input failed")
             result = lib.PQgetResult(conn)
             if not result:
                 break
@@ -261,12 +263,13 @@ class Connection:
                 elif status == _COMMAND_OK:
                     cursor = Cursor(None, [])
                 elif error is None:
-                    error = _result_error(result, self._encoding) if lib.PQresultErrorField(result, _DIAG_SQLSTATE) else None
-                    error = error or self._lost("query failed")
+                    error = _result_error(result, self._encoding)
             finally:
                 lib.PQclear(result)
         if error is not None:
             raise error
+        if lost is not None:
+            raise lost
         return cursor or Cursor(None, [])
 
     def _read(self, result) -> Cursor:

@@ -133,3 +133,17 @@ def test_a_notice_of_the_server_is_not_printed_as_psycopg_prints_none(empty_db, 
     finally:
         conn.close()
     assert capfd.readouterr() == ("", "")
+
+
+def test_a_session_the_server_ends_raises_what_psycopg_raises(empty_db):
+    ending = "select pg_terminate_backend(pg_backend_pid())"
+    with psycopg.connect(empty_db, autocommit=True) as reference, pytest.raises(psycopg.Error) as expected:
+        reference.execute(ending)
+    conn = libpq.connect(empty_db)
+    try:
+        with pytest.raises(psycopg.Error) as raised:
+            conn.execute(ending)
+    finally:
+        conn.close()
+    assert (type(raised.value), str(raised.value)) == (type(expected.value), str(expected.value))
+    assert raised.value.sqlstate == "57P01"  # AdminShutdown: the server's word, not only a lost connection

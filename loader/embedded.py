@@ -764,6 +764,36 @@ def embedded_server(home: Path, database: str = DATABASE) -> Iterator[str]:
 
     The last command to leave stops the server.
     """
+    with _server_in_use(home) as (cluster, socket_dir):
+        ensure_database(cluster.url(socket_dir, "postgres"), database)
+        yield cluster.url(socket_dir, database)
+
+
+@contextlib.contextmanager
+def embedded_connection(home: Path, connect: Callable[[str], object], database: str = DATABASE) -> Iterator:
+    """Start (or join) the embedded server under ``home`` and yield ``connect(url)`` of ``database``.
+
+    What embedded_server gives, in one connection instead of two: ``database`` is looked for and
+    made (ensure_database) only when ``connect`` raises DatabaseUnavailable, and then connected to
+    again. A command that reads a running server (`dwh show`) pays for one login, not two (each a
+    SCRAM exchange and a new server process). The connection is closed before the server may stop.
+    """
+    with _server_in_use(home) as (cluster, socket_dir):
+        url = cluster.url(socket_dir, database)
+        try:
+            conn = connect(url)
+        except DatabaseUnavailable:
+            ensure_database(cluster.url(socket_dir, "postgres"), database)
+            conn = connect(url)
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+
+@contextlib.contextmanager
+def _server_in_use(home: Path) -> Iterator[tuple[Cluster, Path]]:
+    """The running cluster under ``home`` (started if need be) and its socket folder, for the block."""
     home = Path(os.path.realpath(home))  # the folders checked are the folders used, whatever links led there
     prepare_home(home)
     cluster = Cluster(home)
@@ -785,8 +815,7 @@ def embedded_server(home: Path, database: str = DATABASE) -> Iterator[str]:
                     _leave(cluster, control, users, locked=True)
                     raise
             try:
-                ensure_database(cluster.url(socket_dir, "postgres"), database)
-                yield cluster.url(socket_dir, database)
+                yield cluster, socket_dir
             finally:
                 _leave(cluster, control, users)
         finally:

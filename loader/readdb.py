@@ -19,24 +19,25 @@ from loader.errors import DatabaseUnavailable
 @contextlib.contextmanager
 def read_only(url_option: str | None = None) -> Iterator:
     """A connection to the configured database, in one read-only transaction for the block."""
+    with settings.connected(url_option, _connect) as conn:
+        conn.execute("begin read only")
+        yield conn
+        conn.execute("commit")  # on an error the session ends with the transaction open: rolled back
+
+
+def _connect(url: str):
+    """A loader.libpq connection to ``url``; a refused one is DatabaseUnavailable, saying what to check."""
     from loader import libpq
 
-    with settings.resolved_url(url_option) as url:
-        libpq_url = settings.libpq_url(url)
-        try:
-            conn = libpq.connect(libpq_url)
-        except Exception as exc:
-            import psycopg  # loader.libpq imported it to raise its error: no cost here
+    libpq_url = settings.libpq_url(url)
+    try:
+        return libpq.connect(libpq_url)
+    except Exception as exc:
+        import psycopg  # loader.libpq imported it to raise its error: no cost here
 
-            if not isinstance(exc, psycopg.OperationalError):
-                raise
-            raise DatabaseUnavailable(connect_error_message(settings.redact(libpq_url), exc)) from exc
-        try:
-            conn.execute("begin read only")
-            yield conn
-            conn.execute("commit")
-        finally:
-            conn.close()  # an open transaction ends with the session: rolled back
+        if not isinstance(exc, psycopg.OperationalError):
+            raise
+        raise DatabaseUnavailable(connect_error_message(settings.redact(libpq_url), exc)) from exc
 
 
 def connect_error_message(where: str, exc: BaseException) -> str:

@@ -225,6 +225,8 @@ class Connection:
 
     def execute(self, sql: str, params: dict | None = None) -> Cursor:
         lib, conn = self._lib, self._conn
+        if not conn or lib.PQstatus(conn) == _BAD:
+            raise _operational("the connection is lost" if conn else "the connection is closed")  # psycopg's words
         values: list[bytes | None] = []
         if params is not None:
             names: list[str] = []
@@ -306,7 +308,7 @@ def _connect_timeout(url: str) -> float | None:
     try:
         seconds = int(float(value)) if value is not None else _DEFAULT_CONNECT_TIMEOUT
     except ValueError:
-        return None  # psycopg refuses such a value (libpq would not): connect() lets it say so
+        return None  # psycopg refuses such a value (libpq would not)
     return _DEFAULT_CONNECT_TIMEOUT if seconds <= 0 else max(seconds, 2)
 
 
@@ -323,13 +325,14 @@ def connect(url: str):
     autocommit (the caller opens the transaction, as it does on a Connection). Only a timeout is
     not waited for twice: it raises what psycopg raises then.
     """
-    try:
-        if _connect_timeout(url) is None:
-            raise _Refused(b"")
-        return Connection(url)
-    except _Refused as refused:
-        import psycopg
+    if _connect_timeout(url) is not None:  # else psycopg refuses the URL: let it say how
+        try:
+            return Connection(url)
+        except _Refused as refused:
+            if refused.args[0] is None:
+                import psycopg
 
-        if refused.args[0] is None:
-            raise psycopg.errors.ConnectionTimeout("connection timeout expired") from None
-        return psycopg.connect(url, autocommit=True)
+                raise psycopg.errors.ConnectionTimeout("connection timeout expired") from None
+    import psycopg
+
+    return psycopg.connect(url, autocommit=True)

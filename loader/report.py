@@ -1,9 +1,9 @@
 """Reading the report views, the curation status of their cells and the catalogue of the document's tables.
 
 Every function takes either a SQLAlchemy Connection (`dwh export`, the tests) or a plain libpq
-connection (loader.libpq: `dwh show`, which answers without importing SQLAlchemy or psycopg at all:
-those imports took most of its time). The queries are written in the driver's own parameter style, which both
-accept (``exec_driver_sql`` passes them through).
+connection (loader.libpq: `dwh show`, which answers without importing SQLAlchemy or psycopg at
+all: those imports took most of its time). The queries are written in psycopg's parameter style,
+which both accept (``exec_driver_sql`` passes them through).
 """
 
 from __future__ import annotations

@@ -64,7 +64,6 @@ def served_home() -> Iterator[tuple[dict[str, str], str]]:
             line = serve.stdout.readline()
             if not line.startswith("serving"):
                 raise SystemExit(f"dwh serve did not start: {line!r}")
-            os.environ["DWH_HOME"] = env["DWH_HOME"]  # embedded_server reads it through loader.settings
             with embedded_server(Path(env["DWH_HOME"])) as url:
                 yield env, url
         finally:

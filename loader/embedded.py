@@ -34,7 +34,8 @@ run as the unprivileged system account ``dwh-postgres`` (made with useradd when 
 owns ``pgdata``. That account cannot enter root's 0700 folders, and dwh opens up no folder it
 did not create: each program starts in a private mount namespace where ``pgdata`` and the
 PostgreSQL install (read-only) are bind-mounted into a scratch folder dwh makes under /tmp
-(``dwh-server-*``, 0711, removed when the server stops); only then does it drop to the account.
+(``dwh-server-*``, 0711, removed when the server stops, or by the next start when the server was
+killed with its command); only then does it drop to the account.
 The socket folder is that scratch folder's ``run`` (the account's, 0700).
 """
 
@@ -353,8 +354,57 @@ class Sandbox:
 def remove_scratch(folder: Path) -> None:
     """Remove a sandbox's scratch folder (its mounts died with the server); leave any other folder alone."""
     with contextlib.suppress(OSError):
-        if folder.name.startswith(_SCRATCH_PREFIX) and folder.parent == Path(tempfile.gettempdir()) and folder.lstat().st_uid == os.geteuid():
-            shutil.rmtree(folder, ignore_errors=True)
+        if folder.name.startswith(_SCRATCH_PREFIX) and folder.parent == Path(tempfile.gettempdir()) and _ours(folder.lstat()):
+            shutil.rmtree(folder, ignore_errors=True)  # never follows a link inside (it works on file descriptors)
+
+
+def _ours(info: os.stat_result) -> bool:
+    """A real folder (not a link) of the account running dwh."""
+    return stat.S_ISDIR(info.st_mode) and info.st_uid == os.geteuid()
+
+
+#: A scratch folder whose server never wrote its socket lock is stale once it is older than a start
+#: may take (a start gives up after _START_TIMEOUT): no command can still be starting a server in it.
+_SCRATCH_STALE_AFTER = _START_TIMEOUT + 60.0
+
+
+def remove_stale_scratch() -> list[Path]:
+    """Remove the scratch folders of servers that are gone, whatever DWH_HOME they served; the folders removed.
+
+    A command that is killed together with its server (or whose DWH_HOME went away before the
+    watch process looked) leaves its ``dwh-server-*`` folder behind. A folder is removed only if
+    it is a real folder of this account (never another account's, never through a link), and its
+    server is gone: the socket lock PostgreSQL keeps in ``run/`` names a process that no longer
+    runs, or there is no such lock and the folder is older than any start may take (a start in
+    progress has none yet). A lock naming a running process keeps the folder, whatever it runs.
+    """
+    temp = Path(tempfile.gettempdir())
+    try:
+        candidates = [temp / name for name in os.listdir(temp) if name.startswith(_SCRATCH_PREFIX)]
+    except OSError:
+        return []
+    removed = []
+    for folder in candidates:
+        try:
+            info = folder.lstat()
+            if not _ours(info) or _scratch_in_use(folder, info):
+                continue
+        except OSError:
+            continue
+        remove_scratch(folder)
+        if not os.path.lexists(folder):
+            removed.append(folder)
+    return removed
+
+
+def _scratch_in_use(folder: Path, info: os.stat_result) -> bool:
+    try:
+        pid = int(_read_nofollow(folder / "run" / f".s.PGSQL.{PORT}.lock").splitlines()[0])
+    except FileNotFoundError:
+        return time.time() - info.st_mtime < _SCRATCH_STALE_AFTER
+    except (OSError, ValueError, IndexError):
+        return True  # a lock that cannot be read (a link, a half-written file): not ours to judge
+    return pid_alive(pid)
 
 
 def _private_umask() -> None:
@@ -581,6 +631,7 @@ class Cluster:
         self._remove_stale_socket_dir()
         with contextlib.ExitStack() as cleanup:
             if self.account:
+                remove_stale_scratch()  # of servers killed with the commands that would have removed them
                 sandbox = Sandbox(self.pgdata, self.account)
                 cleanup.callback(sandbox.remove)
                 bin_folder, data, socket_dir = sandbox.bin, sandbox.data, sandbox.run
@@ -668,9 +719,9 @@ def server_account_name() -> str | None:
 
 def libpq_has_require_auth() -> bool:
     """``require_auth`` came with libpq 16; psycopg[binary] ships a newer one, a system libpq may be older."""
-    import psycopg
+    from loader import libpq
 
-    return psycopg.pq.version() >= 160000
+    return libpq.version() >= 160000
 
 
 def _remove_temp_socket_dir(folder: Path) -> None:
@@ -713,6 +764,36 @@ def embedded_server(home: Path, database: str = DATABASE) -> Iterator[str]:
 
     The last command to leave stops the server.
     """
+    with _server_in_use(home) as (cluster, socket_dir):
+        ensure_database(cluster.url(socket_dir, "postgres"), database)
+        yield cluster.url(socket_dir, database)
+
+
+@contextlib.contextmanager
+def embedded_connection(home: Path, connect: Callable[[str], object], database: str = DATABASE) -> Iterator:
+    """Start (or join) the embedded server under ``home`` and yield ``connect(url)`` of ``database``.
+
+    What embedded_server gives, in one connection instead of two: ``database`` is looked for and
+    made (ensure_database) only when ``connect`` raises DatabaseUnavailable, and then connected to
+    again. A command that reads a running server (`dwh show`) pays for one login, not two (each a
+    SCRAM exchange and a new server process). The connection is closed before the server may stop.
+    """
+    with _server_in_use(home) as (cluster, socket_dir):
+        url = cluster.url(socket_dir, database)
+        try:
+            conn = connect(url)
+        except DatabaseUnavailable:
+            ensure_database(cluster.url(socket_dir, "postgres"), database)
+            conn = connect(url)
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+
+@contextlib.contextmanager
+def _server_in_use(home: Path) -> Iterator[tuple[Cluster, Path]]:
+    """The running cluster under ``home`` (started if need be) and its socket folder, for the block."""
     home = Path(os.path.realpath(home))  # the folders checked are the folders used, whatever links led there
     prepare_home(home)
     cluster = Cluster(home)
@@ -734,8 +815,7 @@ def embedded_server(home: Path, database: str = DATABASE) -> Iterator[str]:
                     _leave(cluster, control, users, locked=True)
                     raise
             try:
-                ensure_database(cluster.url(socket_dir, "postgres"), database)
-                yield cluster.url(socket_dir, database)
+                yield cluster, socket_dir
             finally:
                 _leave(cluster, control, users)
         finally:
@@ -935,20 +1015,36 @@ def _start_watch(home: Path) -> None:
         )  # fmt: skip
 
 
+#: What PostgreSQL says when a concurrent command created the database first: DuplicateDatabase, or,
+#: when both inserted into pg_database at once, UniqueViolation on its name index.
+_CREATED_MEANWHILE = ("42P04", "23505")
+
+
 def ensure_database(admin_url: str, database: str) -> None:
-    """Create ``database`` on the server of ``admin_url`` unless it exists."""
-    import psycopg
-    from psycopg import sql
+    """Create ``database`` on the server of ``admin_url`` unless it exists.
+
+    Through loader.libpq, not psycopg: every command on the embedded server comes here, `dwh show`
+    too, which answers without importing psycopg. Its errors are psycopg's.
+    """
+    from loader import libpq
 
     try:
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            exists = conn.execute("select 1 from pg_database where datname = %s", (database,)).fetchone()
-            if not exists:
-                # A concurrent command won the race: PostgreSQL says so with DuplicateDatabase, or,
-                # when both inserted into pg_database at once, with UniqueViolation on its name index.
-                with contextlib.suppress(psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation):
-                    conn.execute(sql.SQL("create database {}").format(sql.Identifier(database)))
-    except psycopg.OperationalError as exc:
+        conn = libpq.connect(admin_url)  # no transaction: CREATE DATABASE runs in none
+        try:
+            if not conn.execute("select 1 from pg_database where datname = %(d)s", {"d": database}).fetchone():
+                quoted = '"' + database.replace('"', '""') + '"'  # as psycopg.sql.Identifier quotes it
+                try:
+                    conn.execute(f"create database {quoted}")
+                except Exception as exc:
+                    if getattr(exc, "sqlstate", None) not in _CREATED_MEANWHILE:
+                        raise
+        finally:
+            conn.close()
+    except Exception as exc:
+        import psycopg  # loader.libpq imported it to raise its error: no cost here
+
+        if not isinstance(exc, psycopg.OperationalError):
+            raise
         reason = (str(exc).strip().splitlines() or ["no message"])[0]
         raise DatabaseUnavailable(f"cannot connect to the embedded PostgreSQL: {reason}; check DWH_HOME or give --database-url") from exc
 

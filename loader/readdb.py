@@ -1,8 +1,10 @@
-"""A plain psycopg connection for commands that only read (`dwh show`): no SQLAlchemy on that path.
+"""A plain libpq connection for commands that only read (`dwh show`): no SQLAlchemy, no psycopg.
 
 SQLAlchemy stays how the schema is declared, migrated and loaded; a read of one report view
 needs none of it, and importing it took most of the time `dwh show` spent before its answer.
-The database is chosen by the one settings function (loader.settings), as for every command.
+Importing psycopg then took most of what was left: the read goes through loader.libpq, which
+raises psycopg's own exceptions. The database is chosen by the one settings function
+(loader.settings), as for every command.
 """
 
 from __future__ import annotations
@@ -16,18 +18,26 @@ from loader.errors import DatabaseUnavailable
 
 @contextlib.contextmanager
 def read_only(url_option: str | None = None) -> Iterator:
-    """A psycopg connection to the configured database, in one read-only transaction for the block."""
-    import psycopg
+    """A connection to the configured database, in one read-only transaction for the block."""
+    with settings.connected(url_option, _connect) as conn:
+        conn.execute("begin read only")
+        yield conn
+        conn.execute("commit")  # on an error the session ends with the transaction open: rolled back
 
-    with settings.resolved_url(url_option) as url:
-        libpq = settings.libpq_url(url)
-        try:
-            conn = psycopg.connect(libpq)
-        except psycopg.OperationalError as exc:
-            raise DatabaseUnavailable(connect_error_message(settings.redact(libpq), exc)) from exc
-        conn.read_only = True
-        with conn:  # commits (nothing) at the end, rolls back on an error, and closes
-            yield conn
+
+def _connect(url: str):
+    """A loader.libpq connection to ``url``; a refused one is DatabaseUnavailable, saying what to check."""
+    from loader import libpq
+
+    libpq_url = settings.libpq_url(url)
+    try:
+        return libpq.connect(libpq_url)
+    except Exception as exc:
+        import psycopg  # loader.libpq imported it to raise its error: no cost here
+
+        if not isinstance(exc, psycopg.OperationalError):
+            raise
+        raise DatabaseUnavailable(connect_error_message(settings.redact(libpq_url), exc)) from exc
 
 
 def connect_error_message(where: str, exc: BaseException) -> str:

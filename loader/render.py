@@ -9,9 +9,6 @@ numbers (``dwh export --format csv`` carries the status in a companion file).
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -208,6 +205,9 @@ def as_markdown(table: Table, width: int | None = None) -> str:
 
 
 def as_csv(table: Table, width: int | None = None) -> str:
+    import csv  # here, not at the top: `dwh show` prints text unless asked, and answers at once
+    import io
+
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(table.columns)
@@ -246,6 +246,8 @@ def as_json(table: Table, width: int | None = None) -> str:
         "statuses": {s: table.statuses.get(s, "") for s in sorted(set(table.status.values()))},
         "status_counts": {s: {"figures": f, "blank_cells": b} for s, f, b in counted_statuses(table)},
     }
+    import json
+
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
 
 

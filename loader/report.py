@@ -1,9 +1,9 @@
 """Reading the report views, the curation status of their cells and the catalogue of the document's tables.
 
-Every function takes either a SQLAlchemy Connection (`dwh export`, the tests) or a plain psycopg
-connection (`dwh show`, which answers without importing SQLAlchemy at all: about 70% of its time
-went to that import). The queries are written in the driver's own parameter style, which both
-accept (``exec_driver_sql`` passes them through).
+Every function takes either a SQLAlchemy Connection (`dwh export`, the tests) or a plain libpq
+connection (loader.libpq: `dwh show`, which answers without importing SQLAlchemy or psycopg at
+all: those imports took most of its time). The queries are written in psycopg's parameter style,
+which both accept (``exec_driver_sql`` passes them through).
 """
 
 from __future__ import annotations
@@ -11,16 +11,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from loader.errors import DatabaseUnavailable, InputError
-from loader.fingerprint import REPORT_SCHEMA
 from loader.render import AMOUNT, COUNT, LABEL, Table
 
-#: The warehouse's schema (loader.schema.SCHEMA, which this module does not import: it declares the tables with SQLAlchemy).
+#: The warehouse's schemas (loader.schema's SCHEMA and REPORT_SCHEMA, which this module does not
+#: import: it declares the tables with SQLAlchemy; tests/test_quick_commands.py keeps them equal).
 WAREHOUSE_SCHEMA = "dwh"
+REPORT_SCHEMA = "report"
 CELLS_VIEW = f"{REPORT_SCHEMA}.cellen"
 
 
 def _rows(conn, sql: str, params: dict | None = None) -> list[tuple]:
-    """All rows of ``sql`` on a SQLAlchemy or a psycopg connection."""
+    """All rows of ``sql`` on a SQLAlchemy or a loader.libpq connection."""
     if hasattr(conn, "exec_driver_sql"):
         return [tuple(r) for r in conn.exec_driver_sql(sql, params or {})]
     return conn.execute(sql, params).fetchall()
@@ -74,12 +75,14 @@ def find(entries: list[CatalogEntry], table_id: str) -> CatalogEntry:
 
 def column_kinds(conn, view: str) -> list[str]:
     """Per column of a view: a row label (text), a count (integer) or an amount in euro (numeric)."""
-    schema_name, name = view.split(".")
+    # pg_attribute, not information_schema.columns, whose planning alone took longer than the read
+    # of the view; the type of a domain is its base type's, as information_schema's data_type says.
     rows = _rows(
         conn,
-        "select data_type from information_schema.columns "
-        "where table_schema = %(s)s and table_name = %(n)s order by ordinal_position",
-        {"s": schema_name, "n": name},
+        "select format_type(case when t.typtype = 'd' then t.typbasetype else a.atttypid end, null) "
+        "from pg_attribute as a inner join pg_type as t on t.oid = a.atttypid "
+        "where a.attrelid = cast(%(v)s as regclass) and a.attnum > 0 and not a.attisdropped order by a.attnum",
+        {"v": view},
     )
     kinds = []
     for (data_type,) in rows:
@@ -124,14 +127,10 @@ def cell_status(conn, table: Table) -> None:
         table.status[where] = status
         if minimum is not None:
             table.ranges[where] = (_plain_number(minimum), _plain_number(maximum))
-    wanted = sorted(set(table.status.values()))
-    table.statuses = dict(
-        _rows(
-            conn,
-            f"select status_id, description from {WAREHOUSE_SCHEMA}.observation_status where status_id = any(%(w)s)",
-            {"w": wanted},
-        )
-    )
+    # The few statuses are read whole and picked here: no array parameter, which loader.libpq does not send.
+    wanted = set(table.status.values())
+    described = _rows(conn, f"select status_id, description from {WAREHOUSE_SCHEMA}.observation_status order by status_id")
+    table.statuses = {status: description for status, description in described if status in wanted}
 
 
 def _plain_number(value):

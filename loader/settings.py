@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from loader.errors import InputError
@@ -30,6 +30,24 @@ def resolved_url(cli_value: str | None = None) -> Iterator[str]:
 
     with embedded_server(dwh_home()) as embedded_url:
         yield embedded_url
+
+
+@contextlib.contextmanager
+def connected(cli_value: str | None, connect: Callable[[str], object]) -> Iterator:
+    """``connect(url)`` of the configured database, closed after the block; with none configured, of
+    the embedded server, started (or joined) for the block, in one login (loader.embedded.embedded_connection)."""
+    url = database_url(cli_value)
+    if url is None:
+        from loader.embedded import embedded_connection
+
+        with embedded_connection(dwh_home(), connect) as conn:
+            yield conn
+        return
+    conn = connect(url)
+    try:
+        yield conn
+    finally:
+        conn.close()
 
 
 def sqlalchemy_url(url: str):

@@ -23,7 +23,7 @@ def test_version_imports_nothing_but_the_version():
     assert json.loads(modules) == []
 
 
-def test_show_reads_with_psycopg_alone(loaded_db):
+def test_show_reads_with_libpq_alone(loaded_db):
     done = _run(
         f"import sys\nfrom loader.cli import main\nassert main(['show', 'T1_provincie', '--database-url', sys.argv[1]]) == 0\n{_MODULES}",
         loaded_db,
@@ -31,7 +31,7 @@ def test_show_reads_with_psycopg_alone(loaded_db):
     assert done.returncode == 0, done.stderr
     *table, modules = done.stdout.splitlines()
     assert "Antwerpen                  279  790" in table  # T1_provincie's first row, as the document prints it
-    assert not [m for m in json.loads(modules) if m.split(".")[0] in ("sqlalchemy", "alembic", "pandas")]
+    assert [m for m in json.loads(modules) if m.split(".")[0] in ("sqlalchemy", "alembic", "pandas", "psycopg")] == []
 
 
 def test_the_read_path_names_the_warehouse_schema_as_the_schema_does():
@@ -54,3 +54,32 @@ def test_show_with_a_url_that_is_not_postgresql_is_exit_2(capsys):
 
     assert main(["show", "T1_provincie", "--database-url", "mysql://x@localhost/db"]) == 2
     assert capsys.readouterr().err == "dwh: error: database URL 'mysql://x@localhost/db' is not PostgreSQL (expected postgresql://user:pass@host:port/db)\n"
+
+
+def test_a_read_joins_a_running_embedded_server_with_one_login(tmp_path, monkeypatch):
+    """`dwh show` without a URL, while a server runs under DWH_HOME (as `dwh serve` keeps it): it is
+    joined, not started again, and read in one login; the database is made only when missing."""
+    from loader import embedded, readdb
+
+    home = tmp_path / "home"
+    made: list[str] = []
+    ensure = embedded.ensure_database
+    monkeypatch.setattr(embedded, "ensure_database", lambda admin_url, database: (made.append(database), ensure(admin_url, database)))
+    logins: list[str] = []
+
+    def connect(url: str):
+        logins.append(url)
+        return readdb._connect(url)
+
+    with embedded.embedded_server(home, database="postgres"):  # the running server
+        running = embedded.Cluster(home).postmaster()
+        made.clear()
+        with embedded.embedded_connection(home, connect, database="fresh") as conn:
+            assert conn.execute("select current_database()").fetchone() == ("fresh",)
+        assert (made, len(logins)) == (["fresh"], 2)  # missing: made, then logged in again
+        logins.clear()
+        with embedded.embedded_connection(home, connect, database="fresh") as conn:
+            assert conn.execute("select current_database()").fetchone() == ("fresh",)
+        assert (made, len(logins)) == (["fresh"], 1)  # there: one login, nothing looked for
+        assert embedded.Cluster(home).postmaster() == running  # joined, never started again
+    assert not embedded.server_pid_alive(home)

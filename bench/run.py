@@ -31,7 +31,7 @@ from psycopg import sql
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from loader import resources, schema, views  # noqa: E402
+from loader import resources, roles, schema, views  # noqa: E402
 
 DWH = [sys.executable, "-m", "loader"]
 
@@ -79,6 +79,9 @@ class Server:
         name = make_url(url).database
         with psycopg.connect(self.admin, autocommit=True) as conn:
             conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+            # A load makes the database's own reader role (loader.roles); roles are the server's,
+            # not the database's, so it outlives the drop unless dropped too.
+            conn.execute(sql.SQL("drop role if exists {}").format(sql.Identifier(roles.reader_role(name))))
         self.made.remove(name)
 
     def version(self) -> str:

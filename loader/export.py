@@ -334,7 +334,7 @@ def _source_sheet(sheet, tables: list[Table], about: dict) -> None:
     loaded_text = f"{loaded:%Y-%m-%d %H:%M:%S %Z}".strip() if loaded else "(geen lading geregistreerd)"
     marked = [cell for t in tables for cell in render.cells(t) if cell.status not in (None, "printed")]
     figures = sum(1 for cell in marked if cell.value is not None)
-    flagged = _how_many(figures, len(marked) - figures, always=True)
+    flagged = render.how_many(figures, len(marked) - figures, _TELWOORDEN, both=True, sep=" en ")
     rows = [
         ("Vraag", _title(about)),
         ("Gesteld door", f"{about.get('author', 'Allessia Claes')}, aan {about.get('minister', 'Jo Brouns')}, {about.get('minister_title', '')}".rstrip(", ")),
@@ -470,18 +470,12 @@ _STATUS_UITLEG = {
 }
 
 
+#: render.how_many's words in the workbook's language.
+_TELWOORDEN = (("cijfer", "cijfers"), ("lege cel", "lege cellen"))
+
+
 def _explain(status: str) -> str:
     return _STATUS_UITLEG.get(status, f"zie dwh.observation_status ({status})") + "."
-
-
-def _how_many(figures: int, blanks: int, always: bool = False) -> str:
-    """'35 cijfers, 38 lege cellen': each kind that occurs (both when ``always``)."""
-    parts = []
-    if figures or not blanks or always:
-        parts.append(f"{figures} {'cijfer' if figures == 1 else 'cijfers'}")
-    if blanks or always:
-        parts.append(f"{blanks} {'lege cel' if blanks == 1 else 'lege cellen'}")
-    return " en ".join(parts) if always else ", ".join(parts)
 
 
 def _sheet(sheet, table: Table) -> None:
@@ -535,7 +529,7 @@ def _sheet(sheet, table: Table) -> None:
 
     legend_row = first_row + len(table.rows) + 1
     for n, (status, figures, blanks) in enumerate(render.counted_statuses(table)):
-        text = f"Gearceerde cellen met een notitie ({_how_many(figures, blanks)}) zijn {status}: {_explain(status)}"
+        text = f"Gearceerde cellen met een notitie ({render.how_many(figures, blanks, _TELWOORDEN)}) zijn {status}: {_explain(status)}"
         _spanning_text(sheet, legend_row + n, text, widths).font = Font(italic=True)
 
 

@@ -133,13 +133,19 @@ def counted_statuses(table: Table) -> list[tuple[str, int, int]]:
     return [(s, *found[s]) for s in sorted(found)]
 
 
-def how_many(figures: int, blanks: int) -> str:
+#: The words how_many counts in, singular and plural: figures, then blank cells (the terminal's English).
+COUNT_WORDS = (("figure", "figures"), ("blank cell", "blank cells"))
+
+
+def how_many(figures: int, blanks: int, words=COUNT_WORDS, *, both: bool = False, sep: str = ", ") -> str:
+    """'35 figures, 38 blank cells': each kind that occurs (the figures also when nothing does; both kinds when ``both``)."""
+    (figure, figures_word), (blank, blanks_word) = words
     parts = []
-    if figures or not blanks:
-        parts.append(f"{figures} {'figure' if figures == 1 else 'figures'}")
-    if blanks:
-        parts.append(f"{blanks} blank {'cell' if blanks == 1 else 'cells'}")
-    return ", ".join(parts)
+    if figures or not blanks or both:
+        parts.append(f"{figures} {figure if figures == 1 else figures_word}")
+    if blanks or both:
+        parts.append(f"{blanks} {blank if blanks == 1 else blanks_word}")
+    return sep.join(parts)
 
 
 def legend(table: Table) -> list[str]:

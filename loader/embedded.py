@@ -1041,9 +1041,7 @@ def ensure_database(admin_url: str, database: str) -> None:
         finally:
             conn.close()
     except Exception as exc:
-        import psycopg  # loader.libpq imported it to raise its error: no cost here
-
-        if not isinstance(exc, psycopg.OperationalError):
+        if not libpq.is_operational_error(exc):
             raise
         reason = (str(exc).strip().splitlines() or ["no message"])[0]
         raise DatabaseUnavailable(f"cannot connect to the embedded PostgreSQL: {reason}; check DWH_HOME or give --database-url") from exc

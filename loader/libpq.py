@@ -129,6 +129,14 @@ def _converter(oid: int, encoding: str):
 # ------------------------------------------------------------------ errors
 
 
+def is_operational_error(exc: BaseException) -> bool:
+    """Whether ``exc`` is psycopg's OperationalError (a refused or lost connection), which this
+    module raises as psycopg would; psycopg is imported only when there is an error to look at."""
+    import psycopg
+
+    return isinstance(exc, psycopg.OperationalError)
+
+
 def _operational(message: str):
     import psycopg
 

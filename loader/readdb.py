@@ -33,9 +33,7 @@ def _connect(url: str):
     try:
         return libpq.connect(libpq_url)
     except Exception as exc:
-        import psycopg  # loader.libpq imported it to raise its error: no cost here
-
-        if not isinstance(exc, psycopg.OperationalError):
+        if not libpq.is_operational_error(exc):
             raise
         raise DatabaseUnavailable(connect_error_message(settings.redact(libpq_url), exc)) from exc
 

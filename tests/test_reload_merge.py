@@ -1,0 +1,183 @@
+"""A reload merges each file into its table (loader.load.merge_staged): afterwards every table
+holds exactly its file's records, and a row that did not change is not written again.
+
+What each table must hold is read from the curated files themselves (csv, not the loader), and
+the one figure checked by value is the document's (sec_nec_sec: line 476 of the answer prints
+1140 = 1070 CMW + 70 LDE).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from loader import db, resources, schema
+from loader.dataset import SPECS
+from loader.load import load_folder
+
+DOCUMENT = {"_T": 1140, "CMW": 1070, "LDE": 70}
+COPY = "~00001"  # the suffix of the second, synthetic document's ids
+
+
+def _load(url: str, folder: Path, force: bool = False):
+    engine = db.make_engine(url)
+    try:
+        with db.begin(engine) as conn:
+            return load_folder(conn, folder, force=force)
+    finally:
+        engine.dispose()
+
+
+def _file_rows(folder: Path, name: str) -> list[tuple[str, ...]]:
+    with open(folder / SPECS[name].file_name, newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0] == SPECS[name].header
+    return sorted(map(tuple, rows[1:]))
+
+
+def _table_rows(url: str, name: str) -> list[tuple[str, ...]]:
+    columns = ", ".join(f'"{c}"' for c in SPECS[name].header)
+    out = io.StringIO()
+    with psycopg.connect(url) as conn, conn.cursor() as cursor:
+        with cursor.copy(f"copy (select {columns} from {schema.SCHEMA}.{name}) to stdout with (format csv)") as copy:
+            for block in copy:
+                out.write(bytes(block).decode("utf-8"))
+    return sorted(map(tuple, csv.reader(io.StringIO(out.getvalue()))))
+
+
+def _assert_holds_exactly(url: str, folder: Path) -> None:
+    for name in schema.LOAD_ORDER:
+        assert _table_rows(url, name) == _file_rows(folder, name), name
+
+
+def _with_a_second_document(target: Path) -> Path:
+    """The shipped data plus a copy of every document, table and figure under new ids: other
+    rows in every table the documents key, the same dimensions."""
+    shutil.copytree(resources.data_dir(), target)
+    keyed = {"source_document": 0, "source_table": 0, "source_table_dimension": 0, **{f: 0 for f in schema.FACT_TABLES}}
+    for name in keyed:
+        path = target / SPECS[name].file_name
+        with open(path, newline="", encoding="utf-8") as handle:
+            header, *rows = list(csv.reader(handle))
+        copies = [[row[0] + COPY, *row[1:]] for row in rows]
+        if name == "source_table":  # its document, and a position of its own
+            document, position = header.index("document_id"), header.index("position")
+            last = max(int(row[position]) for row in rows)
+            for row in copies:
+                row[document] += COPY
+                row[position] = str(int(row[position]) + last)
+        with open(path, "w", newline="", encoding="utf-8") as handle:
+            csv.writer(handle, lineterminator="\n").writerows([header, *rows, *copies])
+    return target
+
+
+def _sec_nec_sec(url: str) -> dict[str, int]:
+    with psycopg.connect(url) as conn:
+        return dict(conn.execute("select measure_id, value from dwh.sec_nec_sec where table_id = 'T4_sec_nec_sec'").fetchall())
+
+
+def test_a_reload_leaves_each_table_exactly_its_file(databases, tmp_path):
+    url = databases.create()
+    shipped = resources.data_dir()
+    more = _with_a_second_document(tmp_path / "more")
+    assert _load(url, more).route == "streamed"
+    _assert_holds_exactly(url, more)
+
+    result = _load(url, shipped)  # the second document's rows go
+    assert (result.outcome, result.route) == ("loaded", "streamed")
+    _assert_holds_exactly(url, shipped)
+    assert _sec_nec_sec(url) == DOCUMENT
+
+    assert _load(url, more).outcome == "loaded"  # and come back
+    _assert_holds_exactly(url, more)
+
+
+def _row_versions(url: str) -> dict[str, set]:
+    """Each table's rows with the transaction that wrote them (xmin)."""
+    with psycopg.connect(url) as conn:
+        return {
+            name: set(conn.execute(f"select xmin::text, * from {schema.SCHEMA}.{name}").fetchall())
+            for name in schema.LOAD_ORDER
+        }
+
+
+def test_a_row_that_did_not_change_is_not_written_again(databases, tmp_path):
+    url = databases.create()
+    folder = tmp_path / "data"
+    shutil.copytree(resources.data_dir(), folder)
+    _load(url, folder)
+    before = _row_versions(url)
+
+    assert _load(url, folder, force=True).outcome == "loaded"
+    assert _row_versions(url) == before  # nothing rewritten: no dead rows for readers and checks
+
+    catalogue = folder / "source_table.csv"
+    catalogue.write_text(catalogue.read_text(encoding="utf-8").replace("Totalen doorstroom:", "Totalen doorstroom (2023):"), encoding="utf-8")
+    assert _load(url, folder).outcome == "loaded"
+    after = _row_versions(url)
+    assert {n for n in schema.LOAD_ORDER if after[n] != before[n]} == {"source_table"}
+    changed = after["source_table"] - before["source_table"]
+    assert [row[1] for row in changed] == ["T1_totaal"]  # the one caption edited; the other rows kept
+    _assert_holds_exactly(url, folder)
+
+
+def test_a_change_the_merge_cannot_make_row_by_row_is_loaded_by_the_python_checks(databases, tmp_path):
+    # Two tables trade their positions: updated one row at a time, the first meets the second's
+    # UNIQUE position. The database refuses the merge; loader.dataset checks the data and loads it.
+    url = databases.create()
+    folder = tmp_path / "data"
+    shutil.copytree(resources.data_dir(), folder)
+    _load(url, folder)
+    path = folder / "source_table.csv"
+    text = path.read_text(encoding="utf-8")
+    first = "T1_totaal,SV-221-2024,1,1,"
+    second = "T1_provincie,SV-221-2024,1,2,"
+    assert first in text and second in text
+    path.write_text(text.replace(first, "T1_totaal,SV-221-2024,1,2,").replace(second, "T1_provincie,SV-221-2024,1,1,"), encoding="utf-8")
+    result = _load(url, folder)
+    assert (result.outcome, result.route) == ("loaded", "checked in Python")
+    _assert_holds_exactly(url, folder)
+    with psycopg.connect(url) as conn:
+        positions = dict(conn.execute("select table_id, position from dwh.source_table where table_id like 'T1_%'").fetchall())
+    assert positions == {"T1_totaal": 2, "T1_provincie": 1, "T1_leeftijd": 3}
+
+
+LINE = "T4_sec_nec_sec,2018,CMW,1070,printed,476"  # line 3 of sec_nec_sec.csv
+
+BROKEN = {
+    # A key the file repeats, the row the same as the table's: the merge changes nothing for it.
+    "a repeated row": lambda text: text + LINE + "\n",
+    # Repeated with another value: the merge updates the row once, and the counts see the other.
+    "a repeated key": lambda text: text + LINE.replace(",1070,", ",1071,") + "\n",
+    # Both rows of the key changed: the merge would update the row twice, and the database refuses.
+    "a repeated key, both changed": lambda text: text.replace(LINE, LINE.replace(",1070,", ",1071,")) + LINE.replace(",1070,", ",1072,") + "\n",
+    "a new repeated key": lambda text: text + "T4_sec_nec_sec,2019,CMW,5,printed,476\n" * 2,
+    "a broken identity": lambda text: text.replace(LINE, LINE.replace(",1070,", ",1071,")),
+    "an unknown code": lambda text: text.replace(LINE, LINE.replace(",CMW,", ",XYZ,")),
+    "a row gone": lambda text: text.replace(LINE + "\n", ""),
+}
+
+
+@pytest.mark.parametrize("change", list(BROKEN))
+def test_a_reload_refuses_what_validate_refuses_and_keeps_the_old_data(databases, tmp_path, change):
+    from loader.dataset import read_dataset
+    from loader.errors import InputError
+
+    url = databases.create()
+    folder = tmp_path / "data"
+    shutil.copytree(resources.data_dir(), folder)
+    _load(url, folder)
+    path = folder / "sec_nec_sec.csv"
+    path.write_text(BROKEN[change](path.read_text(encoding="utf-8")), encoding="utf-8")
+    with pytest.raises(InputError) as expected:
+        read_dataset(folder)
+    with pytest.raises(InputError) as refused:
+        _load(url, folder)
+    assert refused.value.problems == expected.value.problems
+    _assert_holds_exactly(url, resources.data_dir())
+    assert _sec_nec_sec(url) == DOCUMENT

@@ -77,8 +77,17 @@ def run_migrations_online() -> None:
 
 def run_migrations_offline() -> None:
     """Render the migrations as SQL; the migrations use no database round trips, so this is the DDL
-    that online mode runs. Any URL of the PostgreSQL dialect will do: nothing connects."""
-    context.configure(url="postgresql+psycopg://", literal_binds=True, dialect_opts={"paramstyle": "named"}, **_options())
+    that online mode runs. Any URL of the PostgreSQL dialect will do: nothing connects.
+
+    With ``config.attributes["in_callers_transaction"]`` (loader.migrate, for an empty database)
+    the script leaves out BEGIN and COMMIT: it runs inside the transaction of the load or migration."""
+    context.configure(
+        url="postgresql+psycopg://",
+        literal_binds=True,
+        dialect_opts={"paramstyle": "named"},
+        transactional_ddl=not config.attributes.get("in_callers_transaction", False),
+        **_options(),
+    )
     with context.begin_transaction():
         context.run_migrations()
 

@@ -43,6 +43,25 @@ def begin(engine: Engine) -> Iterator[sa.Connection]:
         yield conn
 
 
+def run_together(conn: sa.Connection, statements: list[str]) -> list[tuple | None]:
+    """Run ``statements`` (SQL without parameters) in ``conn``'s transaction in one round trip, in
+    order; the first row of each (None for one that returns none).
+
+    psycopg sends a query without parameters by the simple query protocol, which takes many
+    statements at once: one round trip instead of one per statement, and none of SQLAlchemy's
+    per-statement work. The first statement that fails raises its psycopg error and the rest do
+    not run (the transaction is then aborted, as with one statement at a time).
+    """
+    rows = []
+    with conn.connection.driver_connection.cursor() as cursor:
+        cursor.execute(";\n".join(statements))
+        while True:
+            rows.append(cursor.fetchone() if cursor.description is not None else None)
+            if not cursor.nextset():
+                break
+    return rows
+
+
 def describe_connect_error(engine: Engine, exc: Exception) -> str:
     from loader.readdb import connect_error_message
 

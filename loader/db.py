@@ -43,22 +43,27 @@ def begin(engine: Engine) -> Iterator[sa.Connection]:
         yield conn
 
 
-def run_together(conn: sa.Connection, statements: list[str]) -> list[tuple | None]:
-    """Run ``statements`` (SQL without parameters) in ``conn``'s transaction in one round trip, in
-    order; the first row of each (None for one that returns none).
+def run_together(conn: sa.Connection, statements: list[str]) -> None:
+    """Run ``statements`` (SQL without parameters) in ``conn``'s transaction, in order, in one round trip.
 
-    psycopg sends a query without parameters by the simple query protocol, which takes many
-    statements at once: one round trip instead of one per statement, and none of SQLAlchemy's
-    per-statement work. The first statement that fails raises its psycopg error and the rest do
-    not run (the transaction is then aborted, as with one statement at a time).
+    A statement without parameters goes to the server by the simple query protocol, which takes
+    many at once: one round trip instead of one per statement, and SQLAlchemy's per-statement work
+    once. The first statement that fails raises as it would alone (SQLAlchemy's exception around
+    psycopg's) and the rest do not run.
     """
-    rows = []
-    with conn.connection.driver_connection.cursor() as cursor:
-        cursor.execute(";\n".join(statements))
-        while True:
-            rows.append(cursor.fetchone() if cursor.description is not None else None)
-            if not cursor.nextset():
-                break
+    conn.exec_driver_sql(";\n".join(statements), execution_options={"no_parameters": True}).close()
+
+
+def first_rows_together(conn: sa.Connection, queries: list[str]) -> list[tuple]:
+    """The first row of each of ``queries`` (each returns rows; no parameters), run as run_together does."""
+    result = conn.exec_driver_sql(";\n".join(queries), execution_options={"no_parameters": True})
+    cursor = result.cursor  # psycopg's cursor holds every statement's result, the first one current
+    try:
+        rows = [cursor.fetchone()]
+        while cursor.nextset():
+            rows.append(cursor.fetchone())
+    finally:
+        result.close()
     return rows
 
 

@@ -260,11 +260,11 @@ def foreign_keys_checked_at_the_end(conn: sa.Connection, on_broken: type[Excepti
 
 def check_foreign_keys(conn: sa.Connection, error: type[Exception] = ForeignKeyBroken) -> None:
     """Raise if a row of a loaded table has no row its foreign key refers to."""
-    from loader.db import run_together
+    from loader.db import first_rows_together
 
     broken = []
     queries = foreign_key_queries()
-    for (keys, _), orphans in zip(queries, run_together(conn, [sql for _, sql in queries])):
+    for (keys, _), orphans in zip(queries, first_rows_together(conn, [sql for _, sql in queries]), strict=True):
         broken += [f"{key}: {n} rows" for key, n in zip(keys, orphans) if n]
     if broken:
         raise error("foreign keys broken after the copy although the checks passed: " + "; ".join(broken))

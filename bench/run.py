@@ -184,8 +184,9 @@ def floor_scripts(server: Server, work: Path, data: Path) -> dict[str, Path]:
 
     ddl = dump()
     sections = {section: dump(f"--section={section}") for section in ("pre-data", "post-data")}
-    # The database stays until the run ends (Server.close): the dump grants to its reader role,
-    # which dropping the database drops too, and the scripts must run as dumped.
+    # The dump grants to this database's reader role (loader.roles): dropping the database here
+    # would drop that role too (Server.drop) and every restore of the dump would fail on the
+    # grant. Server.close drops the database and its role at the end.
     view_ddl = "\n".join(p.read_text(encoding="utf-8") for p in views.dependency_order(views.view_files()).values())
     scripts = {
         # PostgreSQL's bulk-load floor ("Populating a Database"): COPY into bare tables, then the

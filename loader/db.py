@@ -43,6 +43,30 @@ def begin(engine: Engine) -> Iterator[sa.Connection]:
         yield conn
 
 
+def run_together(conn: sa.Connection, statements: list[str]) -> None:
+    """Run ``statements`` (SQL without parameters) in ``conn``'s transaction, in order, in one round trip.
+
+    A statement without parameters goes to the server by the simple query protocol, which takes
+    many at once: one round trip instead of one per statement, and SQLAlchemy's per-statement work
+    once. The first statement that fails raises as it would alone (SQLAlchemy's exception around
+    psycopg's) and the rest do not run.
+    """
+    conn.exec_driver_sql(";\n".join(statements), execution_options={"no_parameters": True}).close()
+
+
+def first_rows_together(conn: sa.Connection, queries: list[str]) -> list[tuple]:
+    """The first row of each of ``queries`` (each returns rows; no parameters), run as run_together does."""
+    result = conn.exec_driver_sql(";\n".join(queries), execution_options={"no_parameters": True})
+    cursor = result.cursor  # psycopg's cursor holds every statement's result, the first one current
+    try:
+        rows = [cursor.fetchone()]
+        while cursor.nextset():
+            rows.append(cursor.fetchone())
+    finally:
+        result.close()
+    return rows
+
+
 def describe_connect_error(engine: Engine, exc: Exception) -> str:
     from loader.readdb import connect_error_message
 

@@ -98,6 +98,8 @@ def snapshot(conn: sa.Connection) -> Snapshot:
 
 def restore(conn: sa.Connection, before: Snapshot) -> list[str]:
     """Give back the grants on objects created again under their name; one line per role for what is gone."""
+    if not before.grants:
+        return []  # nothing to give back or to name (a new warehouse, or one only dwh grants on)
     now = _grants(conn)
     objects = {(g.kind, g.target): oid for g, oid in now.items()}
     objects.update(_objects(conn))

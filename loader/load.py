@@ -269,9 +269,11 @@ def foreign_keys_checked_at_the_end(conn: sa.Connection, on_broken: type[Excepti
 
 def check_foreign_keys(conn: sa.Connection, error: type[Exception] = ForeignKeyBroken) -> None:
     """Raise if a row of a loaded table has no row its foreign key refers to."""
+    from loader.db import first_rows_together
+
     broken = []
-    for keys, sql in foreign_key_queries():
-        orphans = conn.exec_driver_sql(sql).one()
+    queries = foreign_key_queries()
+    for (keys, _), orphans in zip(queries, first_rows_together(conn, [sql for _, sql in queries]), strict=True):
         broken += [f"{key}: {n} rows" for key, n in zip(keys, orphans) if n]
     if broken:
         raise error("foreign keys broken after the copy although the checks passed: " + "; ".join(broken))
@@ -300,8 +302,11 @@ def foreign_key_queries() -> list[tuple[list[str], str]]:
 
 
 def delete_data(conn: sa.Connection) -> None:
-    for name in reversed(schema.LOAD_ORDER):
-        conn.execute(schema.metadata.tables[f"{schema.SCHEMA}.{name}"].delete())
+    from loader.db import run_together
+
+    # 24 DELETEs without parameters: one round trip (loader.db.run_together).
+    tables = (schema.metadata.tables[f"{schema.SCHEMA}.{name}"] for name in reversed(schema.LOAD_ORDER))
+    run_together(conn, [str(table.delete().compile(dialect=conn.dialect)) for table in tables])
 
 
 def copy_sql(name: str, into: str | None = None) -> str:

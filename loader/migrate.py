@@ -49,14 +49,52 @@ def upgrade(connection: sa.Connection, revision: str = "head") -> None:
     from alembic import command
     from alembic.util import CommandError
 
-    _refuse_going_back(connection, revision)
+    # Never migrated: not even Alembic's version table (a downgrade to base leaves it, empty).
+    # Online mode still does base (it makes the version table, empty) and ranges (a:b, which it
+    # refuses, as Alembic says below; offline mode would take them).
+    empty = (
+        revision != "base"
+        and ":" not in revision
+        and connection.execute(sa.text("select to_regclass('public.alembic_version')")).scalar() is None
+    )
+    if not empty:
+        _refuse_going_back(connection, revision)
     try:
         with show_warnings(connection):
-            command.upgrade(alembic_config(connection), revision)
+            if empty:
+                _upgrade_empty(connection, revision)
+            else:
+                command.upgrade(alembic_config(connection), revision)
     except CommandError as exc:
         # Alembic says so when it cannot resolve the target ("Can't locate revision identified by
         # 'x'", "Destination 0001 is not a valid upgrade target"): a wrong argument, exit 2.
         raise InputError(f"cannot migrate to {revision!r}: {exc} (expected head or one of: {', '.join(revisions())})") from exc
+
+
+def _upgrade_empty(connection: sa.Connection, revision: str) -> None:
+    """Upgrade a database that was never migrated (no version table): Alembic renders the
+    migrations from base to ``revision`` as one script (its offline mode, what `alembic upgrade
+    --sql` prints) and the script runs on ``connection``, in the caller's transaction, as one
+    simple query.
+
+    The migrations make no round trips of their own (migrations/env.py), so the script is the SQL
+    that online mode sends statement by statement, version table included (tests/test_migrations.py
+    compares the two databases). Online mode paid SQLAlchemy's execution path and a round trip for
+    each of some 250 statements (CREATE TABLE, a COMMENT per column, ...): the migrations of the
+    real data's fresh load took 0.31-0.37 s that way, 0.19-0.26 s as one script (in-process, on a
+    shared 2-core machine). Notices of the migrations' PL/pgSQL reach show_warnings' handler as before.
+    """
+    import io
+
+    from alembic import command
+
+    config = alembic_config()
+    config.attributes["in_callers_transaction"] = True  # no BEGIN/COMMIT in the script
+    config.output_buffer = script = io.StringIO()
+    command.upgrade(config, revision, sql=True)
+    # No parameters: the script goes to the server as written (a % in it is not a placeholder),
+    # by the simple query protocol, which takes many statements at once.
+    connection.exec_driver_sql(script.getvalue(), execution_options={"no_parameters": True})
 
 
 def _refuse_going_back(connection: sa.Connection, revision: str) -> None:

@@ -103,10 +103,25 @@ def create_views(conn: sa.Connection) -> list[str]:
     for name in stale:
         _drop(conn, name)
     present = existing_views(conn)
+    # Views not there yet are created together, in one round trip per run of them (all 29 on a
+    # fresh load): their CREATE OR REPLACE has no old view whose columns could be in the way, so
+    # they need no savepoint of their own. That was 29 statements and 58 savepoint commands.
+    missing: list[str] = []
+
+    def create_missing() -> None:
+        if missing:
+            # No parameters: the files go to the server as written, by the simple query protocol.
+            conn.exec_driver_sql("\n;\n".join(missing), execution_options={"no_parameters": True})
+            missing.clear()
+
     for name, path in files.items():
         if name not in changed and name in present:
             continue
         text = path.read_text(encoding="utf-8")
+        if name not in present:
+            missing.append(text)
+            continue
+        create_missing()  # the views before it in dependency order, first
         savepoint = conn.begin_nested()
         try:
             conn.exec_driver_sql(text)
@@ -117,6 +132,7 @@ def create_views(conn: sa.Connection) -> list[str]:
             _drop(conn, name)
             conn.exec_driver_sql(text)
             present = existing_views(conn)  # the views that read it went with it; they come later in this order
+    create_missing()
     grant_reader(conn)
     return list(files)
 

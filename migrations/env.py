@@ -11,8 +11,6 @@ migrations run, their warnings and notices reach stderr (loader.migrate.show_war
 
 from __future__ import annotations
 
-import logging.config
-
 import sqlalchemy as sa
 from alembic import context
 
@@ -23,7 +21,10 @@ target_metadata = schema.metadata
 
 if config.config_file_name is not None:
     # The alembic command line: alembic.ini's loggers print "Running upgrade 0004 -> 0005" and the
-    # like. dwh and the tests build their Config without a file and keep their own logging.
+    # like. dwh and the tests build their Config without a file and keep their own logging (and
+    # do not import logging.config, 4 ms).
+    import logging.config
+
     logging.config.fileConfig(config.config_file_name, disable_existing_loggers=False)
 
 
@@ -77,8 +78,17 @@ def run_migrations_online() -> None:
 
 def run_migrations_offline() -> None:
     """Render the migrations as SQL; the migrations use no database round trips, so this is the DDL
-    that online mode runs. Any URL of the PostgreSQL dialect will do: nothing connects."""
-    context.configure(url="postgresql+psycopg://", literal_binds=True, dialect_opts={"paramstyle": "named"}, **_options())
+    that online mode runs. Any URL of the PostgreSQL dialect will do: nothing connects.
+
+    With ``config.attributes["in_callers_transaction"]`` (loader.migrate, for an empty database)
+    the script leaves out BEGIN and COMMIT: it runs inside the transaction of the load or migration."""
+    context.configure(
+        url="postgresql+psycopg://",
+        literal_binds=True,
+        dialect_opts={"paramstyle": "named"},
+        transactional_ddl=not config.attributes.get("in_callers_transaction", False),
+        **_options(),
+    )
     with context.begin_transaction():
         context.run_migrations()
 

@@ -43,6 +43,25 @@ def begin(engine: Engine) -> Iterator[sa.Connection]:
         yield conn
 
 
+@contextlib.contextmanager
+def local_settings(conn: sa.Connection, settings: dict[str, str]) -> Iterator[None]:
+    """Server settings (planner, work memory) for the statements in the block, in ``conn``'s
+    transaction (set_config(..., true)), and back to what they were after it. An error inside
+    aborts the transaction, which ends the settings too: nothing to restore then."""
+    names = list(settings)
+    before = conn.exec_driver_sql("select " + ", ".join(f"current_setting('{n}')" for n in names)).one()
+    _set_local(conn, settings)
+    yield
+    _set_local(conn, dict(zip(names, before)))
+
+
+def _set_local(conn: sa.Connection, settings: dict[str, str]) -> None:
+    conn.exec_driver_sql(
+        "select " + ", ".join("set_config(%s, %s, true)" for _ in settings),
+        tuple(x for pair in settings.items() for x in pair),
+    )
+
+
 def run_together(conn: sa.Connection, statements: list[str]) -> None:
     """Run ``statements`` (SQL without parameters) in ``conn``'s transaction, in order, in one round trip.
 

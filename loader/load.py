@@ -391,9 +391,13 @@ def merge_staged(conn: sa.Connection, counts: dict[str, int]) -> list[str]:
     matched (its rows less those inserted) must be as many as the table's rows that matched (its
     rows before, less those deleted).
     """
-    names = list(MERGE_PLANNER)
-    before = conn.exec_driver_sql("select " + ", ".join(f"current_setting('{n}')" for n in names)).one()
-    _set_local(conn, MERGE_PLANNER)
+    from loader.db import local_settings
+
+    with local_settings(conn, MERGE_PLANNER):
+        return _merge(conn, counts)
+
+
+def _merge(conn: sa.Connection, counts: dict[str, int]) -> list[str]:
     count = "select " + ", ".join(f"(select count(*) from {schema.SCHEMA}.{name})" for name in schema.LOAD_ORDER)
     held = dict(zip(schema.LOAD_ORDER, conn.exec_driver_sql(count).one()))
     statements = {name: merge_sql(name) for name in schema.LOAD_ORDER}
@@ -406,15 +410,7 @@ def merge_staged(conn: sa.Connection, counts: dict[str, int]) -> list[str]:
         if counts[name] - inserted[name] != held[name] - deleted:
             repeated.append(name)
     conn.exec_driver_sql("; ".join(f"drop table {_stage(name)}" for name in schema.LOAD_ORDER))
-    _set_local(conn, dict(zip(names, before)))
     return repeated
-
-
-def _set_local(conn: sa.Connection, settings: dict[str, str]) -> None:
-    conn.exec_driver_sql(
-        "select " + ", ".join("set_config(%s, %s, true)" for _ in settings),
-        tuple(x for pair in settings.items() for x in pair),
-    )
 
 
 class _Stopped(Exception):

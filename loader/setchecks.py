@@ -276,19 +276,10 @@ PLANNER = {"work_mem": "128MB", "enable_nestloop": "off", "enable_mergejoin": "o
 
 def broken(conn: sa.Connection) -> list[str]:
     """The names of the checks that fail on what ``conn``'s transaction holds (empty: all hold)."""
-    names = list(PLANNER)
-    before = conn.exec_driver_sql("select " + ", ".join(f"current_setting('{n}')" for n in names)).one()
-    _set(conn, dict(PLANNER))
-    failed = _broken(conn)  # an error aborts the load's transaction: nothing to restore then
-    _set(conn, dict(zip(names, before)))
-    return failed
+    from loader.db import local_settings
 
-
-def _set(conn: sa.Connection, settings: dict[str, str]) -> None:
-    conn.exec_driver_sql(
-        "select " + ", ".join("set_config(%s, %s, true)" for _ in settings),
-        tuple(x for pair in settings.items() for x in pair),
-    )
+    with local_settings(conn, PLANNER):
+        return _broken(conn)
 
 
 def _broken(conn: sa.Connection) -> list[str]:

@@ -16,21 +16,12 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from loader import db, resources, schema
+from test_streamed import DOCUMENT, _load
+
+from loader import resources, schema
 from loader.dataset import SPECS
-from loader.load import load_folder
 
-DOCUMENT = {"_T": 1140, "CMW": 1070, "LDE": 70}
 COPY = "~00001"  # the suffix of the second, synthetic document's ids
-
-
-def _load(url: str, folder: Path, force: bool = False):
-    engine = db.make_engine(url)
-    try:
-        with db.begin(engine) as conn:
-            return load_folder(conn, folder, force=force)
-    finally:
-        engine.dispose()
 
 
 def _file_rows(folder: Path, name: str) -> list[tuple[str, ...]]:
@@ -85,15 +76,15 @@ def test_a_reload_leaves_each_table_exactly_its_file(databases, tmp_path):
     url = databases.create()
     shipped = resources.data_dir()
     more = _with_a_second_document(tmp_path / "more")
-    assert _load(url, more).route == "streamed"
+    assert _load(url, more, force=False).route == "streamed"
     _assert_holds_exactly(url, more)
 
-    result = _load(url, shipped)  # the second document's rows go
+    result = _load(url, shipped, force=False)  # the second document's rows go
     assert (result.outcome, result.route) == ("loaded", "streamed")
     _assert_holds_exactly(url, shipped)
     assert _sec_nec_sec(url) == DOCUMENT
 
-    assert _load(url, more).outcome == "loaded"  # and come back
+    assert _load(url, more, force=False).outcome == "loaded"  # and come back
     _assert_holds_exactly(url, more)
 
 
@@ -110,7 +101,7 @@ def test_a_row_that_did_not_change_is_not_written_again(databases, tmp_path):
     url = databases.create()
     folder = tmp_path / "data"
     shutil.copytree(resources.data_dir(), folder)
-    _load(url, folder)
+    _load(url, folder, force=False)
     before = _row_versions(url)
 
     assert _load(url, folder, force=True).outcome == "loaded"
@@ -118,7 +109,7 @@ def test_a_row_that_did_not_change_is_not_written_again(databases, tmp_path):
 
     catalogue = folder / "source_table.csv"
     catalogue.write_text(catalogue.read_text(encoding="utf-8").replace("Totalen doorstroom:", "Totalen doorstroom (2023):"), encoding="utf-8")
-    assert _load(url, folder).outcome == "loaded"
+    assert _load(url, folder, force=False).outcome == "loaded"
     after = _row_versions(url)
     assert {n for n in schema.LOAD_ORDER if after[n] != before[n]} == {"source_table"}
     changed = after["source_table"] - before["source_table"]
@@ -139,7 +130,7 @@ def test_a_change_the_merge_cannot_make_row_by_row_is_loaded_by_the_python_check
     second = "T1_provincie,SV-221-2024,1,2,"
     assert first in text and second in text
     path.write_text(text.replace(first, "T1_totaal,SV-221-2024,1,2,").replace(second, "T1_provincie,SV-221-2024,1,1,"), encoding="utf-8")
-    result = _load(url, folder)
+    result = _load(url, folder, force=False)
     assert (result.outcome, result.route) == ("loaded", "checked in Python")
     _assert_holds_exactly(url, folder)
     with psycopg.connect(url) as conn:

@@ -365,7 +365,11 @@ def merge_sql(name: str) -> list[str]:
     columns = ", ".join(map(q, SPECS[name].header))
     when = ""
     if rest:
-        mine, theirs = (", ".join(f"{side}.{q(c)}" for c in rest) for side in "ds")
+        # A number without a fixed scale keeps the digits it was written with (1.50 is not 1.5 to
+        # a reader): compared as text, so that a new way of writing it is written too.
+        as_text = {c.name for c in table.columns if type(c.type) is sa.Numeric and c.type.scale is None}
+        shown = lambda side, c: f"{side}.{q(c)}::text" if c in as_text else f"{side}.{q(c)}"  # noqa: E731
+        mine, theirs = (", ".join(shown(side, c) for c in rest) for side in "ds")
         when = (
             f"when matched and ({mine}) is distinct from ({theirs}) then update set "
             + ", ".join(f"{q(c)} = s.{q(c)}" for c in rest) + " "

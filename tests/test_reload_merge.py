@@ -172,3 +172,25 @@ def test_a_reload_refuses_what_validate_refuses_and_keeps_the_old_data(databases
     assert refused.value.problems == expected.value.problems
     _assert_holds_exactly(url, resources.data_dir())
     assert _sec_nec_sec(url) == DOCUMENT
+
+
+def test_a_number_written_another_way_is_written_again(loaded_db):
+    # A numeric column without a fixed scale keeps the digits of its file (1.50, not 1.5): a file
+    # that writes the same number otherwise must reach the table as a fresh load would store it.
+    import sqlalchemy as sa
+
+    from loader import db
+    from loader.load import _stage_sql, merge_sql
+
+    engine = db.make_engine(loaded_db)
+    try:
+        with engine.connect() as conn, conn.begin() as transaction:
+            row = "('T1_totaal[x]', 'T1_totaal', {}, 2, 'a note')"
+            conn.exec_driver_sql(f"insert into dwh.source_inconsistency values {row.format('1.50')}")
+            conn.exec_driver_sql(_stage_sql("source_inconsistency"))
+            conn.exec_driver_sql(f"insert into pg_temp.dwh_stage_source_inconsistency values {row.format('1.5')}")
+            conn.exec_driver_sql(merge_sql("source_inconsistency")[0])
+            assert conn.execute(sa.text("select printed::text from dwh.source_inconsistency")).scalar_one() == "1.5"
+            transaction.rollback()
+    finally:
+        engine.dispose()

@@ -89,7 +89,9 @@ class Server:
             return conn.execute("select version()").fetchone()[0]
 
     def close(self) -> None:
-        for name in list(self.made):
+        # Newest first: a database restored from floor_scripts' dump grants to the dumped
+        # database's reader role, which can go only once no database depends on it.
+        for name in reversed(self.made):
             self.drop(self.url(name))
         if self._embedded is not None:
             self._embedded.close()

@@ -326,9 +326,10 @@ def copy_sql(name: str, into: str | None = None) -> str:
 # the load's session, not WAL-logged, dropped at commit), and MERGEs it into the table on its
 # primary key: a new row is inserted, a changed row updated, an unchanged row not written at all;
 # then the rows the files no longer hold are deleted. Same data: about 1 s for that table, and no
-# dead rows for readers and the checks to step over. Readers see the old rows until the load commits, as before. A change the merge cannot
-# make row by row (two tables trading a UNIQUE position) is refused by the database and sends the
-# load to the Python checks, which delete and copy.
+# dead rows for readers and the checks to step over. Readers see the old rows until the load
+# commits, as before. A change the merge cannot make row by row (two tables trading a UNIQUE
+# position) is refused by the database and sends the load to the Python checks, which delete and
+# copy.
 
 
 def _merges_into_rows(conn: sa.Connection) -> bool:
@@ -344,7 +345,7 @@ def _stage(name: str) -> str:
 
 
 def _stage_sql(name: str) -> str:
-    """A temporary table of the file's columns and types (no constraints: the table's own check the merge)."""
+    """A temporary table of the file's columns and types; no constraints: the table's own check what the merge writes."""
     columns = ", ".join(f'"{c}"' for c in SPECS[name].header)
     return f"create temporary table dwh_stage_{name} on commit drop as select {columns} from {schema.SCHEMA}.{name} with no data"
 

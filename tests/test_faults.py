@@ -218,7 +218,8 @@ def test_the_foreign_key_check_after_a_bulk_copy_finds_an_orphan(databases, load
 
 
 def test_a_login_that_may_not_skip_the_triggers_loads_the_same_data(databases, loaded_db):
-    """Without the right to set session_replication_role the rows are checked one by one, same outcome."""
+    """Without the right to set session_replication_role the rows are checked one by one, same outcome;
+    and without the right to make temporary tables a reload deletes and copies instead of merging."""
     import uuid
 
     import psycopg
@@ -242,8 +243,21 @@ def test_a_login_that_may_not_skip_the_triggers_loads_the_same_data(databases, l
         with psycopg.connect(url) as conn:
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute("set session_replication_role = replica")
+
+        def written() -> set:
+            with psycopg.connect(url) as conn:
+                return set(conn.execute("select xmin::text from dwh.trajectory_end").fetchall())
+
+        before = written()
         assert main(["load", "--force", "--database-url", url]) == 0
         assert probe(url) == DOCUMENT
+        assert written() == before  # merged: the owner may make temporary tables, nothing changed
+        # Without the right to make temporary tables the reload deletes and copies: every row anew.
+        with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
+            conn.execute(f'revoke temporary on database "{database}" from public, "{role}"')
+        assert main(["load", "--force", "--database-url", url]) == 0
+        assert probe(url) == DOCUMENT
+        assert not written() & before
     finally:
         with psycopg.connect(databases.admin_url, autocommit=True) as conn:
             conn.execute(f'drop database if exists "{database}" with (force)')

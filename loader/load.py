@@ -25,7 +25,7 @@ from loader.dataset import SPECS, Dataset, read_dataset
 from loader.fingerprint import combine
 from loader.snapshot import Snapshot
 from loader.errors import DwhError
-from loader.db import database_error
+from loader.db import database_error, run_together
 from loader.outcome import CommitInDoubt
 
 
@@ -155,7 +155,7 @@ def _streamed_copy(conn: sa.Connection, snapshot: Snapshot) -> tuple[dict[str, i
             digests, counts = {}, {}
             with conn.connection.driver_connection.cursor() as cursor:
                 if staged:
-                    cursor.execute("; ".join(_stage_sql(name) for name in schema.LOAD_ORDER))
+                    run_together(conn, [_stage_sql(name) for name in schema.LOAD_ORDER])
                 for name in schema.LOAD_ORDER:
                     spec = SPECS[name]
                     stream = snapshot.stream(spec.file_name, spec)
@@ -302,8 +302,6 @@ def foreign_key_queries() -> list[tuple[list[str], str]]:
 
 
 def delete_data(conn: sa.Connection) -> None:
-    from loader.db import run_together
-
     # 24 DELETEs without parameters: one round trip (loader.db.run_together).
     tables = (schema.metadata.tables[f"{schema.SCHEMA}.{name}"] for name in reversed(schema.LOAD_ORDER))
     run_together(conn, [str(table.delete().compile(dialect=conn.dialect)) for table in tables])
@@ -414,7 +412,7 @@ def _merge(conn: sa.Connection, counts: dict[str, int]) -> list[str]:
         deleted = conn.exec_driver_sql(statements[name][1]).rowcount
         if counts[name] - inserted[name] != held[name] - deleted:
             repeated.append(name)
-    conn.exec_driver_sql("; ".join(f"drop table {_stage(name)}" for name in schema.LOAD_ORDER))
+    run_together(conn, [f"drop table {_stage(name)}" for name in schema.LOAD_ORDER])
     return repeated
 
 
@@ -547,7 +545,7 @@ def commit(transaction) -> None:
     try:
         transaction.commit()
     except Exception as exc:
-        from loader.db import database_error
+        from loader.db import database_error, run_together
 
         reason = database_error(exc)
         if reason is None:

@@ -110,8 +110,9 @@ def create_views(conn: sa.Connection) -> list[str]:
 
     def create_missing() -> None:
         if missing:
-            # No parameters: the files go to the server as written, by the simple query protocol.
-            conn.exec_driver_sql("\n;\n".join(missing), execution_options={"no_parameters": True})
+            from loader.db import run_together
+
+            run_together(conn, missing)
             missing.clear()
 
     for name, path in files.items():

@@ -144,8 +144,9 @@ _REFUSED = ("21", "22", "23", "54")
 def _streamed_copy(conn: sa.Connection, snapshot: Snapshot) -> tuple[dict[str, int], str]:
     import psycopg
 
-    from loader import setchecks
+    from loader import sidechecks
 
+    side = sidechecks.for_load(conn, snapshot.folder)
     try:
         with foreign_keys_checked_at_the_end(conn, on_broken=_Fallback):
             # Into empty tables COPY goes straight in; a reload stages each file and merges it.
@@ -159,14 +160,18 @@ def _streamed_copy(conn: sa.Connection, snapshot: Snapshot) -> tuple[dict[str, i
                 for name in schema.LOAD_ORDER:
                     spec = SPECS[name]
                     stream = snapshot.stream(spec.file_name, spec)
+                    side.table(name)
                     with cursor.copy(copy_sql(name, _stage(name) if staged else None)) as copy:
                         for chunk in stream.chunks():
                             copy.write(chunk)
+                            side.write(chunk)
+                    side.end_table()
                     digests[spec.file_name] = stream.digest
                     counts[name] = cursor.rowcount  # the rows COPY stored
+            side.done()
             if staged and merge_staged(conn, counts):
                 raise _Fallback  # a file repeats a key: loader.dataset says where
-        if setchecks.broken(conn):
+        if side.broken(conn):
             raise _Fallback
     except NotCanonical as exc:
         raise _Fallback from exc
@@ -175,6 +180,8 @@ def _streamed_copy(conn: sa.Connection, snapshot: Snapshot) -> tuple[dict[str, i
         if state[:2] in _REFUSED or isinstance(exc.__context__, NotCanonical):
             raise _Fallback from exc
         raise
+    finally:
+        side.close()
     return counts, combine(digests)
 
 

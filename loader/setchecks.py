@@ -36,16 +36,17 @@ def _q(name: str) -> str:
     return '"' + name + '"'
 
 
-def _table(name: str) -> str:
-    return f"{S}.{_q(name)}"
+def _table(name: str, at: str = S) -> str:
+    """``name`` in the schema ``at``: the loaded tables, or a second connection's copies of them (loader.sidechecks)."""
+    return f"{at}.{_q(name)}"
 
 
-def _with_document(fact: str) -> str:
+def _with_document(fact: str, at: str = S) -> str:
     """The fact's cells with the document their table is printed in."""
     dims = ", ".join(f"c.{_q(d)}" for d in dims_of(fact))
     return (
         f"select c.table_id, st.document_id as doc, {dims}, c.{_q(value_column(fact))} as v "
-        f"from {_table(fact)} as c join {_table('source_table')} as st using (table_id)"
+        f"from {_table(fact, at)} as c join {_table('source_table', at)} as st using (table_id)"
     )
 
 
@@ -62,7 +63,7 @@ def _equal(a: str, b: str, columns) -> str:
     return " and ".join([f"{a}.{_q(c)} = {b}.{_q(c)}" for c in columns] or ["true"])
 
 
-def _sums_sql(fact: str) -> str:
+def _sums_sql(fact: str, at: str = S) -> str:
     """True when a total of ``fact`` is not what a table of its document adds up to (loader.identities.marginal_checks).
 
     A total is a cell with _T in some dimension. Its own table adds it up over a dimension d when
@@ -89,8 +90,8 @@ def _sums_sql(fact: str) -> str:
     pattern = " + ".join(f"(case when f.{_q(d)} = '{T}' then {1 << i} else 0 end)" for i, d in enumerate(dims))
     value = f"f.{_q(value_column(fact))}"
     # The cells with their pattern, a fresh scan (not materialized) wherever it is read.
-    cells = f"(select f.*, {value} as v, {pattern} as t from {_table(fact)} as f)"
-    st = _table("source_table")
+    cells = f"(select f.*, {value} as v, {pattern} as t from {_table(fact, at)} as f)"
+    st = _table("source_table", at)
     ctes = [
         # bt: each table's patterns, with its document and breakdowns (a few rows a table).
         f"tp as materialized (select table_id, t from {cells} as f group by table_id, t)",
@@ -111,7 +112,7 @@ def _sums_sql(fact: str) -> str:
         ctes.append(
             f"p{i} as materialized (select st.document_id as doc, g.* from (select {group}, "
             f"sum({value}) filter (where f.{_q(d)} <> '{T}') as s, min({value}) filter (where f.{_q(d)} = '{T}') as total "
-            f"from {_table(fact)} as f where f.table_id in (select table_id from need where need & {1 << i} <> 0) "
+            f"from {_table(fact, at)} as f where f.table_id in (select table_id from need where need & {1 << i} <> 0) "
             f"group by {group}) as g join {st} as st using (table_id) "
             f"where g.s is not null)"
         )
@@ -158,15 +159,15 @@ def _sums_sql(fact: str) -> str:
     return "with " + ", ".join(ctes) + " select " + " + ".join(failures) + " > 0"
 
 
-def identity_queries(fact: str) -> dict[str, str]:
+def identity_queries(fact: str, at: str = S) -> dict[str, str]:
     """Name -> a query of one boolean that is true when an identity of ``fact`` is broken."""
     dims = dims_of(fact)
     value = _q(value_column(fact))
-    checks = {f"{fact}: a total is not the sum of the cells that add up to it": _sums_sql(fact)}
+    checks = {f"{fact}: a total is not the sum of the cells that add up to it": _sums_sql(fact, at)}
 
     key_columns = ", ".join(["doc", *map(_q, dims)])
     checks[f"{fact}: one figure printed twice with two values"] = (
-        _any(f"from ({_with_document(fact)}) as c group by {key_columns} having min(v) <> max(v)")
+        _any(f"from ({_with_document(fact, at)}) as c group by {key_columns} having min(v) <> max(v)")
     )
 
     varying = [d for d in dims if d in BREAKDOWNS]
@@ -176,7 +177,7 @@ def identity_queries(fact: str) -> dict[str, str]:
         rest_detail = " and ".join([f"{_q(d)} <> '{T}'" for d in rest] or ["true"])
         group = ", ".join(["doc", *map(_q, rest)])
         checks[f"{fact}: the province, age and project versions of a table add up differently"] = (
-            _any(f"from (select {group}, table_id, sum(v) as s from ({_with_document(fact)}) as c "
+            _any(f"from (select {group}, table_id, sum(v) as s from ({_with_document(fact, at)}) as c "
             f"where {one_varies} and {rest_detail} group by {group}, table_id) as x group by {group} having min(s) <> max(s)")
         )
 
@@ -184,7 +185,7 @@ def identity_queries(fact: str) -> dict[str, str]:
         others = [d for d in dims if d != "threshold_id"]
         pairs = ", ".join(f"('{a}', '{b}')" for a, b in zip(SUSTAINED_ORDER, SUSTAINED_ORDER[1:]))
         checks[f"{fact}: fewer workers after a shorter time in the NEC than after a longer one"] = (
-            _any(f"from {_table(fact)} as a join {_table(fact)} as b "
+            _any(f"from {_table(fact, at)} as a join {_table(fact, at)} as b "
             f"on a.table_id = b.table_id and {_equal('a', 'b', others)} "
             f"and (a.threshold_id, b.threshold_id) in ({pairs}) "
             f"where a.{value} < b.{value}")
@@ -192,10 +193,10 @@ def identity_queries(fact: str) -> dict[str, str]:
     return checks
 
 
-def catalogue_queries(fact: str) -> dict[tuple[str, ...], str]:
+def catalogue_queries(fact: str, at: str = S) -> dict[tuple[str, ...], str]:
     """Names -> one ``select`` of as many booleans: the catalogue, the declared breakdowns and the
     cells' status against ``fact``'s cells, from one aggregate of the cells per table."""
-    f, st, std = _table(fact), _table("source_table"), _table("source_table_dimension")
+    f, st, std = _table(fact, at), _table("source_table", at), _table("source_table_dimension", at)
     columns = fact_dimensions(fact)
     varied = ", ".join(f"min({_q(c)}) <> max({_q(c)}) as {_q(d)}" for d, c in columns.items())
     declared = lambda d: f"exists (select from {std} as x where x.table_id = st.table_id and x.dimension_id = '{d}')"  # noqa: E731
@@ -218,22 +219,22 @@ def catalogue_queries(fact: str) -> dict[tuple[str, ...], str]:
     return {tuple(answers): f"select {select} from {st} as st left join ({cells}) as m using (table_id) where {mine} or m.n is not null"}
 
 
-def queries() -> dict[tuple[str, ...], str]:
+def queries(at: str = S) -> dict[tuple[str, ...], str]:
     """Every check: names -> a ``select`` of one boolean per name (true: broken).
 
     Checks that read the same rows share a statement (one scan for several answers).
     """
     empty = [name for name in schema.LOAD_ORDER if not schema.metadata.tables[f"{S}.{name}"].info.get("may_be_empty", False)]
     out = {
-        tuple(f"{name}: no rows" for name in empty): "select " + ", ".join(f"not exists (select from {_table(name)})" for name in empty)
+        tuple(f"{name}: no rows" for name in empty): "select " + ", ".join(f"not exists (select from {_table(name, at)})" for name in empty)
     }
     facts = ", ".join(f"'{f}'" for f in schema.FACT_TABLES)
-    out[("source_table: an unknown fact_table",)] = _any(f"from {_table('source_table')} where fact_table not in ({facts})")
+    out[("source_table: an unknown fact_table",)] = _any(f"from {_table('source_table', at)} where fact_table not in ({facts})")
     for fact in schema.FACT_TABLES:
-        out.update(catalogue_queries(fact))
-        out.update({(name,): sql for name, sql in identity_queries(fact).items()})
+        out.update(catalogue_queries(fact, at))
+        out.update({(name,): sql for name, sql in identity_queries(fact, at).items()})
     out[("source_inconsistency: recorded disagreements (judged by loader.identities)",)] = (
-        _any(f"from {_table('source_inconsistency')}")
+        _any(f"from {_table('source_inconsistency', at)}")
     )
     return out
 
@@ -276,18 +277,50 @@ PLANNER = {"work_mem": "128MB", "enable_nestloop": "off", "enable_mergejoin": "o
 
 def broken(conn: sa.Connection) -> list[str]:
     """The names of the checks that fail on what ``conn``'s transaction holds (empty: all hold)."""
-    from loader.db import local_settings
-
-    with local_settings(conn, PLANNER):
-        return _broken(conn)
+    return run_statements(conn, iter(queries())) + prose_broken(conn)
 
 
 def _broken(conn: sa.Connection) -> list[str]:
+    """broken, without the planner settings (the caller's)."""
+    sql = queries()
+    return [name for names in sql for name in _failed(conn, names, sql[names])] + prose_broken(conn)
+
+
+def costliest_first(counts: dict[str, int]) -> list[tuple[str, ...]]:
+    """The statements of ``queries()``, longest first as far as the rows they read tell (``counts``:
+    rows a table): two connections that share them (loader.sidechecks) then end close together.
+    The sums read a fact table once per dimension and build the most; the others read it once."""
+
+    def cost(names: tuple[str, ...]) -> int:
+        fact = names[0].partition(":")[0]
+        return counts.get(fact, 0) * (4 if names[0].startswith(f"{fact}: a total is not the sum") else 1)
+
+    return sorted(queries(), key=cost, reverse=True)
+
+
+def run_statements(conn: sa.Connection, take, at: str = S) -> list[str]:
+    """Run the statements of ``queries(at)`` whose names ``take`` yields (an iterator, shared by
+    the connections that run them), under the PLANNER settings; the names of the checks that fail."""
+    from loader.db import local_settings
+
+    sql = queries(at)
+    failed = []
+    with local_settings(conn, PLANNER):
+        for names in take:
+            failed += _failed(conn, names, sql[names])
+    return failed
+
+
+def _failed(conn: sa.Connection, names: tuple[str, ...], sql: str) -> list[str]:
     # One statement per check (or per group of checks that read the same rows): in one statement
     # of them all, every check's hash tables and materialized CTEs stay in memory until the end
     # (measured at 1M observations: 14.9 s against 10.6 s for the same queries one by one).
-    failed = [name for names, sql in queries().items() for name, bad in zip(names, conn.exec_driver_sql(sql).one()) if bad]
+    return [name for name, bad in zip(names, conn.exec_driver_sql(sql).one()) if bad]
 
+
+def prose_broken(conn: sa.Connection) -> list[str]:
+    """The prose figures and the identities across facts that fail (a few small statements)."""
+    failed = []
     # The prose figures and the identities across facts (loader.identities.expression_checks):
     # every term names exactly one figure, and the sides agree.
     prose = conn.exec_driver_sql(f"select figure_id, value, derivation from {_table('prose_figure')}").all()

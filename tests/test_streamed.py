@@ -15,12 +15,21 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from loader import db, resources
+from loader import db, resources, sidechecks
 from loader.errors import InputError
 from loader.load import load_folder
 
 LINE = "T4_sec_nec_sec,2018,CMW,1070,printed,476"  # line 3 of sec_nec_sec.csv
 DOCUMENT = {"_T": 1140, "CMW": 1070, "LDE": 70}
+
+
+@pytest.fixture(autouse=True, params=["one connection", "two connections"])
+def connections(request, monkeypatch) -> str:
+    """Every case with the checks on the load's connection alone, and shared with a second
+    connection (loader.sidechecks; the shipped data is below the size that opens one)."""
+    if request.param == "two connections":
+        monkeypatch.setattr(sidechecks, "SIDE_BYTES", 0)
+    return request.param
 
 
 @pytest.fixture

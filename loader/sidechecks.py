@@ -72,7 +72,9 @@ class SideChecks:
 
     def __init__(self, engine: sa.Engine):
         self._conn = engine.connect()  # raises if it cannot: the caller goes on without
-        self._chunks: queue.Queue = queue.Queue(maxsize=64)
+        # Chunks on their way (up to 1 MB each: loader.canonical.CHUNK); the load waits when the
+        # second connection is this far behind, so memory stays flat.
+        self._chunks: queue.Queue = queue.Queue(maxsize=8)
         self._ready = threading.Event()  # set once the copies are complete, or the thread has failed
         self._take = None  # the shared iterator of statements, once ready
         self.failed: list[str] = []

@@ -6,8 +6,8 @@ observations: COPY with keys 3.5 s, foreign keys 0.9 s, the checks 6.8 s). The c
 but they must read what the load's transaction holds, and no other connection sees that before
 it commits. So a second connection is given the same rows: every chunk the load COPYs into its
 tables is also COPYed, by this module's thread, into temporary tables of the same columns and
-types, without keys (private to that connection's session, not WAL-logged, gone when it ends).
-When both hold every row, the two connections take the check statements from one list,
+types, without the facts' keys (private to that connection's session, not WAL-logged, gone when
+it ends). When both hold every row, the two connections take the check statements from one list,
 longest first, until none is left; the load's connection checks its foreign keys first.
 
 This changes how fast the checks are made, never what they decide:
@@ -34,6 +34,7 @@ from sqlalchemy.dialects import postgresql
 
 from loader import schema, setchecks
 from loader.dataset import SPECS
+from loader.db import run_together
 
 #: Below this many bytes of curated files a second connection costs more than it saves. Measured
 #: (fresh loads into a migrated database, interleaved, medians): 0.7 MB 1.09 s with it against
@@ -41,7 +42,7 @@ from loader.dataset import SPECS
 SIDE_BYTES = 1_500_000
 
 #: The temporary tables' buffers in the second connection's server process (allocated as used; at
-#: 1M observations the copies take about 150 MB). Beyond them the server writes temporary pages
+#: 1M observations the tables' heaps take 104 MB). Beyond them the server writes temporary pages
 #: to files and reads them back, slower but the same.
 TEMP_BUFFERS = "256MB"
 
@@ -156,10 +157,7 @@ class SideChecks:
         conn = self._conn
         # Before the session's first temporary table: the size of its local buffers is fixed then.
         conn.exec_driver_sql(f"set temp_buffers = '{TEMP_BUFFERS}'")
-        conn.exec_driver_sql(
-            ";\n".join(create_sql(name) for name in schema.LOAD_ORDER),
-            execution_options={"no_parameters": True},
-        ).close()
+        run_together(conn, [create_sql(name) for name in schema.LOAD_ORDER])
         counts: dict[str, int] = {}
         with conn.connection.driver_connection.cursor() as cursor:
             while (name := self._chunks.get()) is not _STOP:

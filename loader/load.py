@@ -91,8 +91,9 @@ def load_folder(conn: sa.Connection, folder: Path, *, force: bool = False, sourc
 
     Each file is read once, into a private snapshot (loader.snapshot). The usual route streams
     each file into COPY as it is read, with its shape checked on the way (loader.canonical), and
-    then checks everything else set-based in SQL over what COPY stored (loader.setchecks), with
-    the database enforcing its own constraints. When any of that fails, or a file is not in the
+    then checks everything else set-based in SQL over what COPY stored (loader.setchecks; a large
+    dataset's shared with a second connection, loader.sidechecks, and into empty tables its keys
+    built after the copy, loader.bulkkeys), with the database enforcing its own constraints. When any of that fails, or a file is not in the
     shape that route reads exactly as loader.dataset does, the streamed rows are rolled back and
     loader.dataset checks the snapshot's bytes: it says what is wrong (file:line:column), or, if
     nothing is, copies those bytes. With a ``source`` (the text extraction), provenance is checked
@@ -144,15 +145,18 @@ _REFUSED = ("21", "22", "23", "54")
 def _streamed_copy(conn: sa.Connection, snapshot: Snapshot) -> tuple[dict[str, int], str]:
     import psycopg
 
-    from loader import sidechecks
+    from loader import bulkkeys, sidechecks
 
-    side = sidechecks.for_load(conn, snapshot.folder)
+    large = sidechecks.large(snapshot.folder)
+    side = sidechecks.for_load(conn, large)
     try:
         with foreign_keys_checked_at_the_end(conn, on_broken=_Fallback):
             # Into empty tables COPY goes straight in; a reload stages each file and merges it.
-            staged = _merges_into_rows(conn)
+            held, temporary = _holds_rows(conn)
+            staged = held and temporary
             if not staged:
                 delete_data(conn)  # nothing to delete, unless temporary tables are not allowed
+            keys = bulkkeys.drop(conn) if large and not held else []  # built after the copy
             digests, counts = {}, {}
             with conn.connection.driver_connection.cursor() as cursor:
                 if staged:
@@ -169,6 +173,7 @@ def _streamed_copy(conn: sa.Connection, snapshot: Snapshot) -> tuple[dict[str, i
                     digests[spec.file_name] = stream.digest
                     counts[name] = cursor.rowcount  # the rows COPY stored
             side.done()
+            bulkkeys.add(conn, keys)
             if staged and merge_staged(conn, counts):
                 raise _Fallback  # a file repeats a key: loader.dataset says where
         if side.broken(conn):
@@ -337,12 +342,14 @@ def copy_sql(name: str, into: str | None = None) -> str:
 # copy.
 
 
-def _merges_into_rows(conn: sa.Connection) -> bool:
-    """Whether a table holds rows to merge into; False too when the login may not make temporary
-    tables (its database's TEMP privilege revoked): it then deletes and copies."""
+def _holds_rows(conn: sa.Connection) -> tuple[bool, bool]:
+    """Whether a table holds rows, and whether the login may make temporary tables: a reload
+    merges into the rows held, through temporary tables; without them (its database's TEMP
+    privilege revoked) it deletes and copies."""
     tables = [f"{schema.SCHEMA}.{name}" for name in schema.LOAD_ORDER]
     held = " or ".join(f"exists (select from {t})" for t in tables)
-    return bool(conn.exec_driver_sql(f"select ({held}) and has_database_privilege(current_database(), 'TEMP')").scalar())
+    row = conn.exec_driver_sql(f"select ({held}), has_database_privilege(current_database(), 'TEMP')").one()
+    return bool(row[0]), bool(row[1])
 
 
 def _stage(name: str) -> str:

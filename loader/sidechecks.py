@@ -172,16 +172,22 @@ class SideChecks:
         return counts
 
 
-def for_load(conn: sa.Connection, folder: Path):
-    """What checks the load on ``conn`` of ``folder``'s files: a SideChecks when they are large
-    and a second connection can be had, else the load's connection alone (OneConnection)."""
+def large(folder: Path) -> bool:
+    """Whether ``folder``'s curated files take SIDE_BYTES or more (a second connection pays, and
+    loader.bulkkeys builds the keys after the copy)."""
     size = 0
     for spec in SPECS.values():
         try:
             size += (Path(folder) / spec.file_name).stat().st_size
         except OSError:
             pass  # missing or unreadable: the load says so where it reads it
-    if size < SIDE_BYTES:
+    return size >= SIDE_BYTES
+
+
+def for_load(conn: sa.Connection, large: bool):
+    """What checks the load on ``conn``: for a ``large`` dataset a SideChecks, when a second
+    connection can be had, else the load's connection alone (OneConnection)."""
+    if not large:
         return OneConnection()
     try:
         return SideChecks(conn.engine)

@@ -36,10 +36,16 @@ def lock_views(conn: sa.Connection, names: set[str] | None = None) -> None:
     """
     from loader.lockall import lock_at_once
 
+    lock_at_once(conn, lock_order(conn, names))
+
+
+def lock_order(conn: sa.Connection, names: set[str] | None = None) -> list[str]:
+    """The report views ``names`` (default: all) that exist, quoted, in the order a reader locks
+    them: a view before the views it reads."""
     existing = existing_views(conn) if names is None else names & existing_views(conn)
     known = [name for name in reversed(dependency_order(view_files())) if name in existing]
     ordered = sorted(existing - set(known)) + known
-    lock_at_once(conn, (f'{schema.REPORT_SCHEMA}."{name}"' for name in ordered))
+    return [f'{schema.REPORT_SCHEMA}."{name}"' for name in ordered]
 
 
 def drop_views(conn: sa.Connection) -> None:

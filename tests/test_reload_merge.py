@@ -16,7 +16,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from test_streamed import DOCUMENT, _load, connections  # noqa: F401 (autouse: every case with one and two connections)
+from test_streamed import DOCUMENT, _load, connections  # noqa: F401 (autouse: every case as a small and a large load)
 
 from loader import resources, schema
 from loader.dataset import SPECS

@@ -3,7 +3,7 @@
 The shipped data is below the size at which a load opens the second connection, so these tests
 lower that size to zero. Expected figures are the document's (sec_nec_sec: line 476 of the answer
 prints 1140 = 1070 CMW + 70 LDE). tests/test_streamed.py and tests/test_reload_merge.py run every
-case with one connection and with two as well.
+case as a small and as a large load.
 """
 
 from __future__ import annotations

@@ -23,11 +23,12 @@ LINE = "T4_sec_nec_sec,2018,CMW,1070,printed,476"  # line 3 of sec_nec_sec.csv
 DOCUMENT = {"_T": 1140, "CMW": 1070, "LDE": 70}
 
 
-@pytest.fixture(autouse=True, params=["one connection", "two connections"])
+@pytest.fixture(autouse=True, params=["small", "large"])
 def connections(request, monkeypatch) -> str:
-    """Every case with the checks on the load's connection alone, and shared with a second
-    connection (loader.sidechecks; the shipped data is below the size that opens one)."""
-    if request.param == "two connections":
+    """Every case as the shipped data loads (small), and as a large dataset loads (the shipped data
+    is below that size): the checks shared with a second connection (loader.sidechecks) and,
+    into empty tables, the facts' keys built after the copy (loader.bulkkeys)."""
+    if request.param == "large":
         monkeypatch.setattr(sidechecks, "SIDE_BYTES", 0)
     return request.param
 

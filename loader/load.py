@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 import loader
 from loader import fingerprint, grants, migrate, report, schema, views
-from loader.csvfile import lines, split_line
+from loader.csvfile import split_line
 from loader.canonical import NotCanonical
 from loader.dataset import SPECS, Dataset, read_dataset
 from loader.fingerprint import combine
@@ -93,7 +93,8 @@ def load_folder(conn: sa.Connection, folder: Path, *, force: bool = False, sourc
     each file into COPY as it is read, with its shape checked on the way (loader.canonical), and
     then checks everything else set-based in SQL over what COPY stored (loader.setchecks; a large
     dataset's shared with a second connection, loader.sidechecks, and into empty tables its keys
-    built after the copy, loader.bulkkeys), with the database enforcing its own constraints. When any of that fails, or a file is not in the
+    built after the copy, loader.bulkkeys), with the database enforcing its own constraints.
+    When any of that fails, or a file is not in the
     shape that route reads exactly as loader.dataset does, the streamed rows are rolled back and
     loader.dataset checks the snapshot's bytes: it says what is wrong (file:line:column), or, if
     nothing is, copies those bytes. With a ``source`` (the text extraction), provenance is checked
@@ -368,29 +369,34 @@ def _stage_sql(name: str) -> str:
 MERGE_PLANNER = {"work_mem": "128MB", "enable_nestloop": "off", "enable_mergejoin": "off"}
 
 
-def merge_sql(name: str) -> list[str]:
-    """MERGE of ``name``'s stage into its table, then the DELETE of the rows the stage does not hold."""
+def _compared(name: str) -> tuple[list[str], str, str | None]:
+    """``name``'s columns besides the key, the join of its stage (s) and table (d) on the key, and
+    the condition that a row of both differs (None when every column is in the key)."""
     table = schema.metadata.tables[f"{schema.SCHEMA}.{name}"]
     key = [c.name for c in table.primary_key.columns]
     rest = [c for c in SPECS[name].header if c not in key]
-    q = lambda c: f'"{c}"'  # noqa: E731
-    on = " and ".join(f"d.{q(c)} = s.{q(c)}" for c in key)
-    columns = ", ".join(map(q, SPECS[name].header))
+    on = " and ".join(f'd."{c}" = s."{c}"' for c in key)
+    if not rest:
+        return rest, on, None
+    # A number without a fixed scale keeps the digits it was written with (1.50 is not 1.5 to
+    # a reader): compared as text, so that a new way of writing it is written too.
+    as_text = {c.name for c in table.columns if type(c.type) is sa.Numeric and c.type.scale is None}
+    shown = lambda side, c: f'{side}."{c}"::text' if c in as_text else f'{side}."{c}"'  # noqa: E731
+    mine, theirs = (", ".join(shown(side, c) for c in rest) for side in "ds")
+    return rest, on, f"({mine}) is distinct from ({theirs})"
+
+
+def merge_sql(name: str) -> list[str]:
+    """MERGE of ``name``'s stage into its table, then the DELETE of the rows the stage does not hold."""
+    rest, on, differ = _compared(name)
+    header = [f'"{c}"' for c in SPECS[name].header]
     when = ""
-    if rest:
-        # A number without a fixed scale keeps the digits it was written with (1.50 is not 1.5 to
-        # a reader): compared as text, so that a new way of writing it is written too.
-        as_text = {c.name for c in table.columns if type(c.type) is sa.Numeric and c.type.scale is None}
-        shown = lambda side, c: f"{side}.{q(c)}::text" if c in as_text else f"{side}.{q(c)}"  # noqa: E731
-        mine, theirs = (", ".join(shown(side, c) for c in rest) for side in "ds")
-        when = (
-            f"when matched and ({mine}) is distinct from ({theirs}) then update set "
-            + ", ".join(f"{q(c)} = s.{q(c)}" for c in rest) + " "
-        )
+    if differ is not None:
+        when = f"when matched and {differ} then update set " + ", ".join(f'"{c}" = s."{c}"' for c in rest) + " "
     target = f"{schema.SCHEMA}.{name}"
     return [
         f"merge into {target} as d using {_stage(name)} as s on {on} {when}"
-        f"when not matched then insert ({columns}) values ({', '.join(f's.{q(c)}' for c in SPECS[name].header)})",
+        f"when not matched then insert ({', '.join(header)}) values ({', '.join(f's.{c}' for c in header)})",
         f"delete from {target} as d where not exists (select from {_stage(name)} as s where {on})",
     ]
 
@@ -399,15 +405,9 @@ def changes_sql(name: str) -> str:
     """Whether merging ``name``'s stage has anything to write: a row of the stage not in the table,
     of the table not in the stage, or in both with other values (merge_sql's comparison). One
     join of the two, where the MERGE and the DELETE of a table make two."""
-    table = schema.metadata.tables[f"{schema.SCHEMA}.{name}"]
-    key = [c.name for c in table.primary_key.columns]
-    rest = [c for c in SPECS[name].header if c not in key]
-    on = " and ".join(f'd."{c}" = s."{c}"' for c in key)
-    as_text = {c.name for c in table.columns if type(c.type) is sa.Numeric and c.type.scale is None}
-    shown = lambda side, c: f'{side}."{c}"::text' if c in as_text else f'{side}."{c}"'  # noqa: E731
-    differ = f"({', '.join(shown('d', c) for c in rest)}) is distinct from ({', '.join(shown('s', c) for c in rest)})" if rest else "false"
+    _, on, differ = _compared(name)
     return (
-        f"select count(*) filter (where d.ctid is null or s.ctid is null or {differ}) > 0 "
+        f"select count(*) filter (where d.ctid is null or s.ctid is null or {differ or 'false'}) > 0 "
         f"from {_stage(name)} as s full join {schema.SCHEMA}.{name} as d on {on}"
     )
 
@@ -584,7 +584,7 @@ def commit(transaction) -> None:
     try:
         transaction.commit()
     except Exception as exc:
-        from loader.db import database_error, run_together
+        from loader.db import database_error
 
         reason = database_error(exc)
         if reason is None:

@@ -33,12 +33,8 @@ def _keys(url: str) -> list[tuple]:
 
 
 def _migrate(url: str) -> None:
-    engine = db.make_engine(url)
-    try:
-        with db.begin(engine) as conn:
-            migrate.upgrade(conn)
-    finally:
-        engine.dispose()
+    with db.open_engine(url) as engine, db.begin(engine) as conn:
+        migrate.upgrade(conn)
 
 
 @pytest.fixture

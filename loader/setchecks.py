@@ -280,12 +280,6 @@ def broken(conn: sa.Connection) -> list[str]:
     return run_statements(conn, iter(queries())) + prose_broken(conn)
 
 
-def _broken(conn: sa.Connection) -> list[str]:
-    """broken, without the planner settings (the caller's)."""
-    sql = queries()
-    return [name for names in sql for name in _failed(conn, names, sql[names])] + prose_broken(conn)
-
-
 def costliest_first(counts: dict[str, int]) -> list[tuple[str, ...]]:
     """The statements of ``queries()``, longest first as far as the rows they read tell (``counts``:
     rows a table): two connections that share them (loader.sidechecks) then end close together.

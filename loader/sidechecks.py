@@ -61,11 +61,6 @@ def create_sql(name: str) -> str:
     return f'create temporary table "{name}" ({", ".join(columns)})'
 
 
-def copy_sql(name: str) -> str:
-    columns = ", ".join(f'"{c}"' for c in SPECS[name].header)
-    return f'COPY pg_temp."{name}" ({columns}) FROM STDIN WITH (FORMAT csv)'
-
-
 class SideChecks:
     """The second connection and its thread: ``table(name)`` and ``write(chunk)`` as the load
     COPYs, ``done()`` when every table is copied, then ``broken(conn)`` in place of
@@ -154,6 +149,8 @@ class SideChecks:
             self._ready.set()
 
     def _copy(self) -> dict[str, int] | None:
+        from loader.load import copy_sql  # the load's own COPY, into the copies
+
         conn = self._conn
         # Before the session's first temporary table: the size of its local buffers is fixed then.
         conn.exec_driver_sql(f"set temp_buffers = '{TEMP_BUFFERS}'")
@@ -163,7 +160,7 @@ class SideChecks:
             while (name := self._chunks.get()) is not _STOP:
                 if self.error is not None:
                     return None
-                with cursor.copy(copy_sql(name)) as copy:
+                with cursor.copy(copy_sql(name, f'pg_temp."{name}"')) as copy:
                     while (chunk := self._chunks.get()) is not _END:
                         if chunk is _STOP or self.error is not None:
                             return None

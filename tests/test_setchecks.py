@@ -66,7 +66,7 @@ def _changed(observations, indexes):
 
 def test_the_document_passes(conn, observations):
     assert not _python_refuses(observations)
-    assert setchecks._broken(conn) == []
+    assert setchecks.broken(conn) == []
 
 
 def test_every_figure_changed_is_refused_by_both(conn, observations):

@@ -145,15 +145,22 @@ def _sums_sql(fact: str, at: str = S) -> str:
         )
     # A grand total: the cells of a table b of the document that break down by two or more of
     # o's _T dimensions (m), in all of them, and agree with o elsewhere (so their pattern is o's
-    # less m: a key of the join, which spares comparing o with every cell of b).
+    # less m). ob pairs each o with those tables first (a few rows each), so that the cells are
+    # found by (table, pattern) as one hash key. Joined the other way round, the cells met every
+    # o of their document: 1.75M pairs at 1M observations, each recomputing the cell's pattern.
     m = "(o.t & b.bd)"
-    cell = " and ".join(
-        f"case when {m} & {1 << i} <> 0 then x.t & {1 << i} = 0 else x.{_q(d)} = o.{_q(d)} end" for i, d in enumerate(dims)
+    ctes.append(
+        f"ob as materialized (select o.*, b.table_id as b_table, {m} as m from o "
+        "join (select doc, table_id, bd from bt group by doc, table_id, bd) as b "
+        f"on b.doc = o.doc where ({m} & ({m} - 1)) <> 0)"
     )
-    key = ", ".join(["o.table_id", *(f"o.{_q(d)}" for d in dims), "o.v", "b.table_id"])
+    # In m, x is not _T: its pattern says so (m is part of o's, so o.t # m has none of m's bits).
+    # Elsewhere x agrees with o: a short-circuit test, which spares recomputing x's pattern.
+    cell = " and ".join(f"(ob.m & {1 << i} <> 0 or x.{_q(d)} = ob.{_q(d)})" for i, d in enumerate(dims))
+    key = ", ".join(["ob.table_id", *(f"ob.{_q(d)}" for d in dims), "ob.v", "ob.b_table"])
     failures.append(
-        "(select count(*) from (select o.v, sum(x.v) as s from o join (select doc, table_id, bd from bt group by doc, table_id, bd) as b "
-        f"on b.doc = o.doc and ({m} & ({m} - 1)) <> 0 join {cells} as x on x.table_id = b.table_id and x.t = (o.t # {m}) and {cell} "
+        f"(select count(*) from (select ob.v, sum(x.v) as s from ob join {cells} as x "
+        f"on x.table_id = ob.b_table and x.t = (ob.t # ob.m) and {cell} "
         f"group by {key}) as g where s <> v)"
     )
     return "with " + ", ".join(ctes) + " select " + " + ".join(failures) + " > 0"

@@ -332,9 +332,9 @@ def targets(results: list[dict], scale: dict, small: dict, forced: dict) -> list
 def margin(small: float, large: float) -> str:
     """What the checks may cost within the targets (2.5x at the smaller size, 2.0x at the larger)."""
     parts = [
-        f"at the smaller size the part no check can remove is already above 2.5x: no checks, however cheap, meet it with the keys in place"
+        "at the smaller size the part no check can remove is already above 2.5x: no checks, however cheap, meet it with the keys in place"
         if small > 2.5 else f"at the smaller size the checks may cost {2.5 - small:.2f}x of the floor within 2.5x",
-        f"at the larger size the part no check can remove is already above 2.0x: no checks meet it with the keys in place"
+        "at the larger size the part no check can remove is already above 2.0x: no checks meet it with the keys in place"
         if large > 2.0 else f"at the larger size the checks may cost {2.0 - large:.2f}x of the floor within 2.0x",
     ]
     return "; ".join(parts) + " (in the dwh load rows they cost the difference between the dwh load and this part)."

@@ -399,7 +399,7 @@ def _for_print(sheet, table: Table, about: dict) -> None:
     wrote, so that the marking of open cells there stays as it is."""
     from copy import copy
 
-    from openpyxl.styles import Border, Font, Side
+    from openpyxl.styles import Border, Side
     from openpyxl.utils import get_column_letter
 
     header_row, first_row = 3, 4

@@ -467,7 +467,7 @@ def test_serve_admits_only_its_reader_with_its_password(loaded_home, other_accou
         for user, password in [("postgres", None), ("postgres", ""), ("postgres", "anything"), ("dwh_reader", "x"), ("pg_monitor", "x")]:
             done = attempt(user, password)
             assert done.returncode == 2 and done.stdout == "", (user, password, done.stdout)
-            assert f'FATAL:  dwh serve admits only the login "reader" to database "dwh"' in done.stderr, done.stderr
+            assert 'FATAL:  dwh serve admits only the login "reader" to database "dwh"' in done.stderr, done.stderr
         for password in ("reader", "", None):  # the server itself checks the reader's password
             done = attempt("reader", password)
             assert done.returncode == 2 and done.stdout == "", (password, done.stdout)

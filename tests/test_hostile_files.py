@@ -22,8 +22,7 @@ from hypothesis import strategies as st
 
 from loader import csvfile, resources
 from loader.cli import main
-from loader.dataset import MAX_PROBLEMS, SPECS, TEXT_MAX, read_dataset
-from loader.errors import InputError
+from loader.dataset import MAX_PROBLEMS, SPECS, TEXT_MAX
 
 SEC = "sec_nec_sec.csv"
 HEADER = "table_id,since_year_id,measure_id,value,status_id,source_line"

@@ -14,7 +14,6 @@ import threading
 import time
 
 import psycopg
-import pytest
 import sqlalchemy as sa
 
 from loader import db, resources

@@ -10,8 +10,6 @@ import zipfile
 from html.parser import HTMLParser
 from pathlib import Path
 
-import pytest
-
 from loader import charts, site
 from loader.cli import main
 

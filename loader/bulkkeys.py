@@ -36,8 +36,13 @@ def _facts() -> list[str]:
 
 
 def drop(conn: sa.Connection) -> list[tuple[str, str, str]]:
-    """Drop the primary keys of the fact tables the login may alter (their owner's) that no foreign
-    key refers to; what to add back: (table, constraint, definition)."""
+    """Drop the primary keys of the fact tables the login may alter (their owner's) that nothing
+    else depends on; what to add back: (table, constraint, definition).
+
+    A key something depends on stays, and its table is copied into with the key in place: a
+    foreign key refers to its index, or a view a user made groups by it (its other columns then
+    depend on the key). Dropping it would fail, or need CASCADE, which would drop the user's
+    object with it."""
     from loader.db import run_together
     from loader.lockall import lock_at_once
 
@@ -45,7 +50,10 @@ def drop(conn: sa.Connection) -> list[tuple[str, str, str]]:
         "select c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid) "
         "from pg_constraint as c join pg_class as t on t.oid = c.conrelid "
         "where c.contype = 'p' and c.conrelid = any(%s::regclass[]) and pg_has_role(t.relowner, 'USAGE') "
-        "and not exists (select from pg_constraint as f where f.contype = 'f' and f.confrelid = c.conrelid) "
+        # Nothing but the key's own index (an internal dependency) depends on the key or its index.
+        "and not exists (select from pg_depend as d where d.deptype <> 'i' and ("
+        "(d.refclassid = 'pg_constraint'::regclass and d.refobjid = c.oid) "
+        "or (d.refclassid = 'pg_class'::regclass and d.refobjid = c.conindid))) "
         "order by 1",
         (_facts(),),
     ).all()

@@ -85,6 +85,28 @@ def test_a_repeated_key_is_refused_with_its_place_and_the_keys_stay(empty_db, tm
     assert _keys(empty_db) == migrated
 
 
+def test_a_key_a_users_view_depends_on_stays_in_place(empty_db, built):
+    """A view grouped by a fact table's primary key depends on the key (its other columns are
+    functionally dependent on it): that key is not dropped, so the load neither fails nor drops
+    the view; the other facts' keys are still built after the copy."""
+    _migrate(empty_db)
+    migrated = _keys(empty_db)
+    key = ", ".join(schema.metadata.tables[f"{schema.SCHEMA}.sec_nec_sec"].primary_key.columns.keys())
+    with psycopg.connect(empty_db, autocommit=True) as conn:
+        conn.execute(f"create view public.sec_nec_sec_by_key as select {key}, value from {schema.SCHEMA}.sec_nec_sec group by {key}")
+    result = _load(empty_db, resources.data_dir())
+    assert (result.outcome, result.route) == ("loaded", "streamed")
+    dropped = sorted(table for table, _, _ in built[0])
+    assert dropped == sorted(f"{schema.SCHEMA}.{name}" for name in schema.FACT_TABLES if name != "sec_nec_sec")
+    assert _sec_nec_sec(empty_db) == DOCUMENT
+    with psycopg.connect(empty_db) as conn:
+        by_key = dict(conn.execute(
+            "select measure_id, value from public.sec_nec_sec_by_key where table_id = 'T4_sec_nec_sec' and since_year_id = '2018'"
+        ).fetchall())
+    assert by_key == DOCUMENT
+    assert _keys(empty_db) == migrated
+
+
 def test_a_login_that_may_not_alter_the_tables_keeps_the_keys(empty_db):
     _migrate(empty_db)
     migrated = _keys(empty_db)

@@ -24,7 +24,7 @@ from loader.canonical import NotCanonical
 from loader.dataset import SPECS, Dataset, read_dataset
 from loader.fingerprint import combine
 from loader.snapshot import Snapshot
-from loader.errors import DwhError
+from loader.errors import DatabaseUnavailable, DwhError
 from loader.db import database_error, run_together
 from loader.outcome import CommitInDoubt
 
@@ -115,8 +115,13 @@ def load_folder(conn: sa.Connection, folder: Path, *, force: bool = False, sourc
                 _check_provenance(snapshot, source)
                 return (*result, "streamed")
             snapshot.complete(SPECS[name].file_name for name in schema.LOAD_ORDER)
-            with foreign_keys_checked_at_the_end(conn):
-                result = _checked_copy(conn, folder, snapshot)
+            try:
+                with foreign_keys_checked_at_the_end(conn):
+                    result = _checked_copy(conn, folder, snapshot)
+            except Exception as exc:  # the driver's own error from the COPY thread, or SQLAlchemy's
+                if (outside := _held_by_outside_key(exc)) is not None:
+                    raise outside from None
+                raise
             _check_provenance(snapshot, source)
             return (*result, "checked in Python")
         finally:
@@ -183,6 +188,8 @@ def _streamed_copy(conn: sa.Connection, snapshot: Snapshot) -> tuple[dict[str, i
         raise _Fallback from exc
     except (psycopg.Error, sa.exc.DBAPIError) as exc:
         state = getattr(getattr(exc, "orig", exc), "sqlstate", None) or ""
+        if (outside := _held_by_outside_key(exc)) is not None:
+            raise outside from None  # the data may be right: the database keeps rows for another table
         if state[:2] in _REFUSED or isinstance(exc.__context__, NotCanonical):
             raise _Fallback from exc
         raise
@@ -263,7 +270,15 @@ def foreign_keys_checked_at_the_end(conn: sa.Connection, on_broken: type[Excepti
     would. The checks of loader.dataset have found any such row before (with its file:line:column);
     this is the database's own word on it.
     Primary keys, UNIQUE, CHECK and NOT NULL are enforced by the server as always.
+
+    Replica mode turns off every foreign key's triggers, those of a table outside the warehouse
+    that refers to one of its tables too: a reload that deleted a row such a key refers to left
+    that table's rows pointing at nothing, and its ON DELETE action undone. So when a foreign key
+    from outside refers to a loaded table, the triggers stay on and every key acts as declared.
     """
+    if _referred_from_outside(conn):
+        yield
+        return
     savepoint = conn.begin_nested()
     try:
         conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
@@ -278,6 +293,32 @@ def foreign_keys_checked_at_the_end(conn: sa.Connection, on_broken: type[Excepti
     if bulk:
         conn.exec_driver_sql("SET LOCAL session_replication_role = origin")
         check_foreign_keys(conn, on_broken)
+
+
+def _referred_from_outside(conn: sa.Connection) -> bool:
+    """Whether a foreign key of a table that is not loaded (a user's) refers to a loaded table."""
+    tables = [f"{schema.SCHEMA}.{name}" for name in schema.LOAD_ORDER]
+    return bool(conn.exec_driver_sql(
+        "select exists (select from pg_constraint where contype = 'f' "
+        "and confrelid = any(%(t)s::regclass[]) and not conrelid = any(%(t)s::regclass[]))",
+        {"t": tables},
+    ).scalar())
+
+
+def _held_by_outside_key(exc: Exception) -> DatabaseUnavailable | None:
+    """The error to give when ``exc`` is a foreign key of a table the load does not fill (a
+    user's) refusing to let the load delete or change a row it refers to; else None."""
+    orig = getattr(exc, "orig", exc)
+    diag = getattr(orig, "diag", None)
+    if getattr(orig, "sqlstate", None) != "23503" or diag is None:
+        return None
+    if diag.schema_name == schema.SCHEMA and diag.table_name in schema.LOAD_ORDER:
+        return None  # one of the warehouse's own keys: the data's to answer for
+    detail = (diag.message_detail or diag.message_primary or "").strip().rstrip(".")
+    return DatabaseUnavailable(
+        f"the foreign key {diag.constraint_name} of {diag.schema_name}.{diag.table_name} refers to rows this load "
+        f"would delete or change ({detail}); change or drop that key, or the rows of that table, and load again"
+    )
 
 
 def check_foreign_keys(conn: sa.Connection, error: type[Exception] = ForeignKeyBroken) -> None:

@@ -20,6 +20,7 @@ from test_streamed import DOCUMENT, _load, connections  # noqa: F401 (autouse: e
 
 from loader import resources, schema
 from loader.dataset import SPECS
+from loader.errors import DatabaseUnavailable
 
 COPY = "~00001"  # the suffix of the second, synthetic document's ids
 
@@ -194,3 +195,50 @@ def test_a_number_written_another_way_is_written_again(loaded_db):
             transaction.rollback()
     finally:
         engine.dispose()
+
+
+NOTES = (
+    "create table public.notes (table_id text, since_year_id text, measure_id text, note text, "
+    "foreign key (table_id, since_year_id, measure_id) references dwh.sec_nec_sec {action})"
+)
+
+
+def _notes(url: str, action: str = "") -> None:
+    """A user's table whose foreign key refers to sec_nec_sec: one note on each document's line 476 CMW."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(NOTES.format(action=action))
+        conn.execute("insert into public.notes values ('T4_sec_nec_sec', '2018', 'CMW', 'first'), "
+                     f"('T4_sec_nec_sec{COPY}', '2018', 'CMW', 'second')")
+
+
+def _notes_with_figures(url: str) -> list[tuple]:
+    with psycopg.connect(url) as conn:
+        return conn.execute("select n.note, s.value from public.notes as n left join dwh.sec_nec_sec as s "
+                            "using (table_id, since_year_id, measure_id) order by n.note").fetchall()
+
+
+def test_a_users_foreign_key_keeps_the_rows_it_refers_to(databases, tmp_path):
+    """A reload that would delete rows a user's foreign key refers to (no ON DELETE action) is
+    refused as the key says, with exit 3 and the key named; nothing changes. Before, the load
+    turned every foreign key's triggers off and left the note pointing at nothing."""
+    url = databases.create()
+    more = _with_a_second_document(tmp_path / "more")
+    _load(url, more, force=False)
+    _notes(url)
+    with pytest.raises(DatabaseUnavailable) as caught:
+        _load(url, resources.data_dir(), force=False)  # the second document's rows would go
+    assert "public.notes" in str(caught.value) and "still referenced" in str(caught.value)
+    assert _notes_with_figures(url) == [("first", 1070), ("second", 1070)]  # line 476: 1070 CMW
+    _assert_holds_exactly(url, more)
+
+
+def test_a_users_foreign_key_acts_as_declared(databases, tmp_path):
+    """ON DELETE CASCADE: the reload deletes the second document's rows and, with them, the note
+    on it, as the key declares; the note on the document's own row stays."""
+    url = databases.create()
+    more = _with_a_second_document(tmp_path / "more")
+    _load(url, more, force=False)
+    _notes(url, "on delete cascade")
+    assert _load(url, resources.data_dir(), force=False).outcome == "loaded"
+    assert _notes_with_figures(url) == [("first", 1070)]
+    _assert_holds_exactly(url, resources.data_dir())

@@ -271,12 +271,13 @@ def foreign_keys_checked_at_the_end(conn: sa.Connection, on_broken: type[Excepti
     this is the database's own word on it.
     Primary keys, UNIQUE, CHECK and NOT NULL are enforced by the server as always.
 
-    Replica mode turns off every foreign key's triggers, those of a table outside the warehouse
-    that refers to one of its tables too: a reload that deleted a row such a key refers to left
-    that table's rows pointing at nothing, and its ON DELETE action undone. So when a foreign key
-    from outside refers to a loaded table, the triggers stay on and every key acts as declared.
+    Replica mode turns off every trigger, not only the warehouse's own keys': a reload that
+    deleted a row a user's foreign key refers to left that user's rows pointing at nothing (and
+    its ON DELETE action undone), and a trigger a user put on a warehouse table did not fire. So
+    when a foreign key from outside refers to a loaded table, or a loaded table has a trigger of
+    its own, the triggers stay on and every one acts as declared.
     """
-    if _referred_from_outside(conn):
+    if _others_triggers(conn):
         yield
         return
     savepoint = conn.begin_nested()
@@ -295,12 +296,15 @@ def foreign_keys_checked_at_the_end(conn: sa.Connection, on_broken: type[Excepti
         check_foreign_keys(conn, on_broken)
 
 
-def _referred_from_outside(conn: sa.Connection) -> bool:
-    """Whether a foreign key of a table that is not loaded (a user's) refers to a loaded table."""
+def _others_triggers(conn: sa.Connection) -> bool:
+    """Whether a trigger the warehouse did not declare would act on a load: a foreign key of a
+    table that is not loaded (a user's) refers to a loaded table, or a loaded table has a trigger
+    that is not a foreign key's (the warehouse declares none)."""
     tables = [f"{schema.SCHEMA}.{name}" for name in schema.LOAD_ORDER]
     return bool(conn.exec_driver_sql(
         "select exists (select from pg_constraint where contype = 'f' "
-        "and confrelid = any(%(t)s::regclass[]) and not conrelid = any(%(t)s::regclass[]))",
+        "and confrelid = any(%(t)s::regclass[]) and not conrelid = any(%(t)s::regclass[])) "
+        "or exists (select from pg_trigger where tgrelid = any(%(t)s::regclass[]) and not tgisinternal)",
         {"t": tables},
     ).scalar())
 

@@ -242,3 +242,21 @@ def test_a_users_foreign_key_acts_as_declared(databases, tmp_path):
     assert _load(url, resources.data_dir(), force=False).outcome == "loaded"
     assert _notes_with_figures(url) == [("first", 1070)]
     _assert_holds_exactly(url, resources.data_dir())
+
+
+def test_a_users_trigger_on_a_warehouse_table_fires(databases):
+    """A trigger a user put on sec_nec_sec sees every row the load writes (the load no longer
+    turns triggers off when a table has one of its own), line 476's figures among them."""
+    url = databases.create()
+    _load(url, resources.data_dir(), force=False)  # the schema; then a trigger on an emptied table
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("delete from dwh.sec_nec_sec")
+        conn.execute("create table public.seen (table_id text, since_year_id text, measure_id text, value text)")
+        conn.execute("create function public.remember() returns trigger language plpgsql as $$ begin "
+                     "insert into public.seen values (new.table_id, new.since_year_id, new.measure_id, new.value); return new; end $$")
+        conn.execute("create trigger remember after insert on dwh.sec_nec_sec for each row execute function public.remember()")
+    assert _load(url, resources.data_dir(), force=True).outcome == "loaded"
+    with psycopg.connect(url) as conn:
+        seen = sorted(conn.execute("select table_id, since_year_id, measure_id, value from public.seen").fetchall())
+    assert seen == sorted(row[:4] for row in _file_rows(resources.data_dir(), "sec_nec_sec"))
+    assert {m: int(v) for t, y, m, v in seen if (t, y) == ("T4_sec_nec_sec", "2018")} == DOCUMENT

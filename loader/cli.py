@@ -166,6 +166,8 @@ def cmd_show(args) -> int:
         export.check_target(Path(args.output))
     with readdb.read_only(args.database_url) as conn:  # psycopg only: no SQLAlchemy to import
         entries = report.catalog(conn)
+        if args.all:
+            _left_out(conn)
         chosen = entries if args.all else [report.find(entries, args.table_id)]
         tables = [report.read_table(conn, e) for e in chosen]
     if many_csv:
@@ -305,6 +307,16 @@ def cmd_serve(args) -> int:
     return 0
 
 
+def _left_out(conn) -> None:
+    """Say which catalogued tables have no report view, so that they are left out."""
+    from loader import report
+
+    missing = report.unviewed(conn)
+    if missing:
+        first = ", ".join(missing[:3]) + (", ..." if len(missing) > 3 else "")
+        _warn(f"{len(missing)} catalogued tables have no report view (sql/report/) and are left out: {first}")
+
+
 def _warn(message: str) -> None:
     print(f"dwh: warning: {message}", file=sys.stderr, flush=True)
 
@@ -316,6 +328,7 @@ def cmd_export(args) -> int:
     export.check_target(target, args.format)
     with db.open_engine(args.database_url) as engine, db.begin(engine) as conn:
         entries = report.catalog(conn)
+        _left_out(conn)
         tables = [report.read_table(conn, e) for e in entries]
         cells = export.cells(conn) if args.format in ("csv", "html") else None
         about = export.about(conn) if args.format in ("xlsx", "html") else None

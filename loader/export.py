@@ -61,9 +61,12 @@ def check_target(directory: Path, fmt: str = "csv") -> None:
 
 
 def cells(conn: sa.Connection) -> list[tuple]:
-    """Every printed figure with its place and curation status (report.cellen), in document order."""
+    """Every printed figure of the published tables with its place and curation status
+    (report.cellen), in document order."""
+    from loader.report import PUBLISHED_TABLES
+
     columns = ", ".join(CELLS_COLUMNS)
-    return [tuple(r) for r in conn.execute(sa.text(f"select {columns} from report.cellen"))]
+    return [tuple(r) for r in conn.execute(sa.text(f"select {columns} from report.cellen where tabel in {PUBLISHED_TABLES}"))]
 
 
 def workbook_path(target: Path, fmt: str) -> Path | None:
@@ -263,8 +266,10 @@ def about(conn: sa.Connection) -> dict:
     """What the workbook's first sheet says about the source: the document (dwh.source_document),
     when the data was loaded, and the version of dwh that wrote it. Readable by a reader login."""
     from loader import __version__, schema
+    from loader.report import PUBLISHED_DOCUMENT
 
-    doc = conn.execute(sa.select(schema.source_document)).mappings().first() or {}
+    sd = schema.source_document
+    doc = conn.execute(sa.select(sd).where(sd.c.document_id == sa.literal_column(PUBLISHED_DOCUMENT))).mappings().first() or {}
     lh = schema.load_history
     loaded = conn.execute(
         sa.select(lh.c.finished_at, lh.c.data_hash).where(lh.c.outcome == "loaded").order_by(lh.c.load_id.desc()).limit(1)

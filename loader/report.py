@@ -40,8 +40,15 @@ class CatalogEntry:
 
 
 def catalog(conn) -> list[CatalogEntry]:
+    """The catalogued tables that have a report view (every table of the document does), in the
+    document's order. A catalogued table without one (a dataset with more tables than the
+    document's) has nothing to show: unviewed() names them."""
     try:
-        rows = _rows(conn, f"select table_id, answer, caption, grain from {WAREHOUSE_SCHEMA}.source_table order by position")
+        rows = _rows(
+            conn,
+            f"select table_id, answer, caption, grain from {WAREHOUSE_SCHEMA}.source_table "
+            f"where {_HAS_VIEW} order by position",
+        )
     except Exception as exc:
         if getattr(getattr(exc, "orig", exc), "sqlstate", None) != "42P01":  # undefined_table
             raise
@@ -52,6 +59,23 @@ def catalog(conn) -> list[CatalogEntry]:
     if reasons:
         raise DatabaseUnavailable(f"the warehouse must be loaded again before it is read ({'; '.join(reasons)}): run `dwh load`")
     return [CatalogEntry(*r) for r in rows]
+
+
+def unviewed(conn) -> list[str]:
+    """The catalogued tables that have no report view, in the document's order."""
+    return [t for (t,) in _rows(conn, f"select table_id from {WAREHOUSE_SCHEMA}.source_table where not {_HAS_VIEW} order by position")]
+
+
+#: Whether a source_table row's report view exists (its name quoted: a table id may hold any character).
+_HAS_VIEW = f"to_regclass(quote_ident('{REPORT_SCHEMA}') || '.' || quote_ident(lower(table_id))) is not null"
+
+#: The document whose tables the report views show (a subquery): that of the first catalogued
+#: table with a view. The shipped data holds one document; a dataset may hold more, and only the
+#: document's own tables have views.
+PUBLISHED_DOCUMENT = f"(select document_id from {WAREHOUSE_SCHEMA}.source_table where {_HAS_VIEW} order by position limit 1)"
+
+#: The table ids the report views show (a subquery): what the exports publish of report.cellen.
+PUBLISHED_TABLES = f"(select table_id from {WAREHOUSE_SCHEMA}.source_table where {_HAS_VIEW})"
 
 
 def load_required(conn) -> list[str]:

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 
 from loader import charts, opencells, schema
 from loader.render import LABEL, MARKS, OPEN, Table, belgian
-from loader.report import CatalogEntry
+from loader.report import PUBLISHED_DOCUMENT, PUBLISHED_TABLES, CatalogEntry
 
 INDEX = "index.html"
 DICTIONARY = "woordenboek.html"
@@ -293,10 +293,13 @@ def collect(conn: sa.Connection, entries: list[CatalogEntry], tables: list[Table
     from loader.export import WORKBOOK
 
     site_tables = [site_table(e, t, opencells.table_cells(conn, t)) for e, t in zip(entries, tables, strict=True)]
-    document = dict(conn.execute(sa.select(schema.source_document)).mappings().one())
+    sd = schema.source_document
+    document = dict(conn.execute(sa.select(sd).where(sd.c.document_id == sa.literal_column(PUBLISHED_DOCUMENT))).mappings().one())
     os_ = schema.observation_status
     statuses = dict(conn.execute(sa.select(os_.c.status_id, os_.c.description).order_by(os_.c.status_id)).all())
-    counts = dict(conn.execute(sa.text("select status, count(*) from report.cellen where waarde is not null group by status")).all())
+    counts = dict(conn.execute(sa.text(
+        f"select status, count(*) from report.cellen where waarde is not null and tabel in {PUBLISHED_TABLES} group by status"
+    )).all())
     lh = schema.load_history
     last = conn.execute(sa.select(lh).where(lh.c.outcome == "loaded").order_by(lh.c.load_id.desc()).limit(1)).mappings().first()
     return Published(

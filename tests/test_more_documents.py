@@ -1,0 +1,48 @@
+"""A warehouse that catalogues more than the document's tables (a dataset may hold more documents;
+the report views show the document's own): the exports publish the document's tables, their
+cells and the document itself, exactly as from the document alone, and say what they leave out.
+
+Before, `dwh export` stopped with "unexpected error" (a table id with "~" made no view name), the
+site took "the" document of several, and the data package's cells were every document's.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from test_reload_merge import COPY, _with_a_second_document
+from test_streamed import _load
+
+from loader.cli import main
+
+
+def _export(url: str, target: Path, fmt: str) -> int:
+    return main(["--database-url", url, "export", str(target), "--format", fmt])
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _page(path: Path) -> str:
+    """A page without the lines that say when the figures were loaded (and from which bytes)."""
+    return "\n".join(line for line in path.read_text(encoding="utf-8").splitlines() if "geladen" not in line.lower())
+
+
+def test_the_exports_publish_the_documents_tables_only(databases, loaded_db, tmp_path, capsys):
+    url = databases.create()
+    _load(url, _with_a_second_document(tmp_path / "more"), force=False)
+    capsys.readouterr()
+
+    assert _export(url, tmp_path / "more-csv", "csv") == 0
+    said = capsys.readouterr().err
+    assert re.search(r"\d+ catalogued tables have no report view", said), said
+    assert f"T1_totaal{COPY}" in said
+    assert _export(loaded_db, tmp_path / "one-csv", "csv") == 0
+    assert _files(tmp_path / "more-csv") == _files(tmp_path / "one-csv")  # the tables, the cells, the descriptor
+
+    assert _export(url, tmp_path / "more-site", "html") == 0
+    assert _export(loaded_db, tmp_path / "one-site", "html") == 0
+    for page in ("index.html", "bron.html"):
+        assert _page(tmp_path / "more-site" / page) == _page(tmp_path / "one-site" / page), page

@@ -631,6 +631,8 @@ def commit(transaction) -> None:
     except Exception as exc:
         from loader.db import database_error
 
+        if (outside := _held_by_outside_key(exc)) is not None:
+            raise outside from None  # a user's deferred foreign key, checked at COMMIT: nothing was committed
         reason = database_error(exc)
         if reason is None:
             raise

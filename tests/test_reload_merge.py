@@ -19,6 +19,7 @@ import pytest
 from test_streamed import DOCUMENT, _load, connections  # noqa: F401 (autouse: every case as a small and a large load)
 
 from loader import resources, schema
+from loader.cli import main
 from loader.dataset import SPECS
 from loader.errors import DatabaseUnavailable
 
@@ -260,3 +261,18 @@ def test_a_users_trigger_on_a_warehouse_table_fires(databases):
         seen = sorted(conn.execute("select table_id, since_year_id, measure_id, value from public.seen").fetchall())
     assert seen == sorted(row[:4] for row in _file_rows(resources.data_dir(), "sec_nec_sec"))
     assert {m: int(v) for t, y, m, v in seen if (t, y) == ("T4_sec_nec_sec", "2018")} == DOCUMENT
+
+
+def test_a_users_deferred_foreign_key_refuses_at_commit_with_its_name(databases, tmp_path, capsys):
+    """The same key, DEFERRABLE INITIALLY DEFERRED: it refuses at COMMIT, and `dwh load` says so
+    as for an immediate one (exit 3, the key named), nothing changed."""
+    url = databases.create()
+    more = _with_a_second_document(tmp_path / "more")
+    _load(url, more, force=False)
+    _notes(url, "deferrable initially deferred")
+    capsys.readouterr()
+    assert main(["--database-url", url, "load", "--data", str(resources.data_dir())]) == 3
+    said = capsys.readouterr().err
+    assert "public.notes" in said and "still referenced" in said, said
+    assert _notes_with_figures(url) == [("first", 1070), ("second", 1070)]
+    _assert_holds_exactly(url, more)

@@ -109,6 +109,10 @@ def database_error(exc: BaseException) -> str | None:
         return waited
     if isinstance(exc, sa.exc.OperationalError) or isinstance(orig, psycopg.OperationalError):
         reason = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
+        from loader.readdb import QUERY_CANCELED, cancelled_message
+
+        if getattr(orig, "sqlstate", None) == QUERY_CANCELED:
+            return cancelled_message(reason)
         if getattr(orig, "sqlstate", None) == DISK_FULL:
             # The server is up and says why (an embedded server's is named by loader.embedded.disk_full).
             return f"the database server's disk is full ({reason}): free space on the server's disk, then run the command again"

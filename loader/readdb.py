@@ -38,9 +38,23 @@ def _connect(url: str):
         raise DatabaseUnavailable(connect_error_message(settings.redact(libpq_url), exc)) from exc
 
 
+#: SQLSTATE query_canceled: a statement_timeout, or a cancel request, ended a statement; the server is up.
+QUERY_CANCELED = "57014"
+
+
+def cancelled_message(reason: str) -> str:
+    """One line for a statement the server cancelled: not a lost connection, and what to change."""
+    return (
+        f"the server cancelled a statement ({reason}): a statement_timeout set for this login or database, "
+        "or in PGOPTIONS, is shorter than the command needs, or someone cancelled it; run the command again"
+    )
+
+
 def connect_error_message(where: str, exc: BaseException) -> str:
     """One line for a failed connection to ``where`` (a URL without its password), with what to check."""
     reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if getattr(getattr(exc, "orig", exc), "sqlstate", None) == QUERY_CANCELED:  # the first statements of a session
+        return cancelled_message(reason)
     lowered = reason.lower()
     if "password" in lowered:
         hint = "check the user name and password in the URL"

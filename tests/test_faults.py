@@ -52,6 +52,26 @@ def test_missing_database_is_exit_3(server_url, capsys):
     assert "does not exist" in err and "create the database or fix its name in the URL" in err
 
 
+def test_a_statement_timeout_is_named_not_taken_for_a_lost_connection(databases, capsys):
+    """A statement_timeout the database sets (1 ms: every statement of the load trips it) ends the
+    load with exit 3 and one line that says the server cancelled a statement, not that the
+    connection failed (as it did before); nothing is loaded."""
+    url = databases.create()
+    name = sa.engine.make_url(url).database
+    engine = db.make_engine(url)
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f"alter database {name} set statement_timeout = '1ms'")
+            conn.commit()
+    finally:
+        engine.dispose()
+    assert main(["--database-url", url, "load"]) == 3
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert "the server cancelled a statement" in err and "statement_timeout" in err, err
+    assert "connection failed" not in err, err
+
+
 def test_wrong_password_message_says_what_to_check():
     import psycopg
 

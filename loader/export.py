@@ -262,14 +262,22 @@ def _display(value, kind: str) -> str:
     return str(value)
 
 
+def published_document(conn: sa.Connection) -> dict:
+    """The row of dwh.source_document that the report views' tables come from ({} when none has a view)."""
+    from loader import schema
+    from loader.report import PUBLISHED_DOCUMENT
+
+    sd = schema.source_document
+    row = conn.execute(sa.select(sd).where(sd.c.document_id == sa.literal_column(PUBLISHED_DOCUMENT))).mappings().first()
+    return dict(row) if row else {}
+
+
 def about(conn: sa.Connection) -> dict:
     """What the workbook's first sheet says about the source: the document (dwh.source_document),
     when the data was loaded, and the version of dwh that wrote it. Readable by a reader login."""
     from loader import __version__, schema
-    from loader.report import PUBLISHED_DOCUMENT
 
-    sd = schema.source_document
-    doc = conn.execute(sa.select(sd).where(sd.c.document_id == sa.literal_column(PUBLISHED_DOCUMENT))).mappings().first() or {}
+    doc = published_document(conn)
     lh = schema.load_history
     loaded = conn.execute(
         sa.select(lh.c.finished_at, lh.c.data_hash).where(lh.c.outcome == "loaded").order_by(lh.c.load_id.desc()).limit(1)

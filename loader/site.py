@@ -25,7 +25,7 @@ import sqlalchemy as sa
 
 from loader import charts, opencells, schema
 from loader.render import LABEL, MARKS, OPEN, Table, belgian
-from loader.report import PUBLISHED_DOCUMENT, PUBLISHED_TABLES, CatalogEntry
+from loader.report import PUBLISHED_TABLES, CatalogEntry
 
 INDEX = "index.html"
 DICTIONARY = "woordenboek.html"
@@ -290,11 +290,12 @@ def version() -> str:
 
 def collect(conn: sa.Connection, entries: list[CatalogEntry], tables: list[Table]) -> Published:
     """Everything the pages show, read in the caller's transaction; the charts are drawn here too."""
-    from loader.export import WORKBOOK
+    from loader.export import WORKBOOK, published_document
 
     site_tables = [site_table(e, t, opencells.table_cells(conn, t)) for e, t in zip(entries, tables, strict=True)]
-    sd = schema.source_document
-    document = dict(conn.execute(sa.select(sd).where(sd.c.document_id == sa.literal_column(PUBLISHED_DOCUMENT))).mappings().one())
+    document = published_document(conn)
+    if not document:  # report.catalog found tables with views, so their document is there
+        raise RuntimeError("no document of the published tables in dwh.source_document")
     os_ = schema.observation_status
     statuses = dict(conn.execute(sa.select(os_.c.status_id, os_.c.description).order_by(os_.c.status_id)).all())
     counts = dict(conn.execute(sa.text(

@@ -45,6 +45,13 @@ def test_the_exports_publish_the_documents_tables_only(databases, loaded_db, tmp
     assert _export(loaded_db, tmp_path / "one-csv", "csv") == 0
     assert _files(tmp_path / "more-csv") == _files(tmp_path / "one-csv")  # the tables, the cells, the descriptor
 
+    capsys.readouterr()
+    assert main(["--database-url", url, "show", "--all"]) == 0
+    shown = capsys.readouterr()
+    assert re.search(r"\d+ catalogued tables have no report view", shown.err), shown.err
+    assert main(["--database-url", loaded_db, "show", "--all"]) == 0
+    assert shown.out == capsys.readouterr().out  # the document's 18 tables, as from the document alone
+
     assert _export(url, tmp_path / "more-site", "html") == 0
     assert _export(loaded_db, tmp_path / "one-site", "html") == 0
     for page in ("index.html", "bron.html"):

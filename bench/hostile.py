@@ -5,6 +5,10 @@
                             [--baseline DIR] [--database-url URL]
 
 - ``--rows`` copies of one row of sec_nec_sec.csv (each after the first a duplicate key);
+- ``--distinct-rows`` rows of sec_nec_sec.csv, each well-formed with a key of its own (a table_id
+  of its own), so that every one is kept until the foreign-key check after the files refuses
+  them all;
+- ``--long-texts`` rows of source_table.csv whose captions are each 9,000 characters of their own;
 - one line of ``--line-mb`` MB (a source_line of that many digits);
 - the valid scaled dataset of bench/run.py with ``--valid-rows`` observations (the schema's
   smallint table positions cap a valid dataset near 1.3 million), to compare time per row:
@@ -70,6 +74,29 @@ def duplicates(work: Path, rows: int) -> Path:
     return folder
 
 
+def distinct(work: Path, rows: int) -> Path:
+    folder = work / "distinct"
+    shutil.copytree(resources.data_dir(), folder)
+    with open(folder / "sec_nec_sec.csv", "a", encoding="utf-8") as f:
+        for start in range(0, rows, 100_000):
+            f.write("".join(f"X{n:09d},2018,CMW,{n % 5000},printed,{n + 2}\n" for n in range(start, min(rows, start + 100_000))))
+    return folder
+
+
+def long_texts(work: Path, rows: int) -> Path:
+    folder = work / "long-texts"
+    shutil.copytree(resources.data_dir(), folder)
+    path = folder / "source_table.csv"
+    header, first, rest = path.read_text(encoding="utf-8").split("\n", 2)
+    fields = first.split(",")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(f"{header}\n{first}\n{rest}")
+        for n in range(rows):  # table_id, document_id, answer, position, caption, ...
+            caption = f"{n:08d} " + "caption " * 1124
+            f.write(",".join([f"L{n:08d}", fields[1], fields[2], str(-32768 + n), caption[:9000], *fields[5:]]) + "\n")
+    return folder
+
+
 def long_line(work: Path, megabytes: int) -> Path:
     folder = work / "long-line"
     shutil.copytree(resources.data_dir(), folder)
@@ -109,6 +136,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--line-mb", type=int, default=100)
+    parser.add_argument("--distinct-rows", type=int, default=10_000_000)
+    parser.add_argument("--long-texts", type=int, default=20_000)
     parser.add_argument("--valid-rows", type=int, nargs="+", default=[1_000_000])
     parser.add_argument("--baseline", type=Path, help="another version's tree, measured beside this one on the valid dataset")
     parser.add_argument("--database-url")
@@ -136,6 +165,15 @@ def main() -> None:
                 report(f"{name}, one field quoted: dwh load (checked in Python){version}", measure(load, cwd), observations)
             shutil.rmtree(valid)
             shutil.rmtree(quoted)
+
+        for label, folder, rows in [
+            (f"{args.distinct_rows:,} distinct rows", distinct(work, args.distinct_rows), args.distinct_rows),
+            (f"{args.long_texts:,} captions of 9,000 characters", long_texts(work, args.long_texts), args.long_texts),
+        ]:
+            for version, cwd in versions:
+                report(f"{label}: dwh validate{version}", measure([*DWH, "validate", "--data", str(folder)], cwd), rows)
+                report(f"{label}: dwh load{version}", measure([*DWH, "load", "--data", str(folder), "--database-url", url], cwd), rows)
+            shutil.rmtree(folder)
 
         folder = long_line(work, args.line_mb)
         report(f"one line of {args.line_mb} MB: dwh validate", measure([*DWH, "validate", "--data", str(folder)]))

@@ -20,7 +20,7 @@ from loader import schema
 from loader.csvfile import Problem, copy_regular, quote, records, scan, stream_lines
 from loader.errors import InputError
 from loader.fingerprint import combine, file_digest
-from loader.rowstore import Records, Rows, RowStore, SeenKeys, field_starts
+from loader.rowstore import Budget, Records, Rows, RowStore, SeenKeys, field_starts
 
 #: Problems listed; past these they are counted, not kept (memory stays flat on any input).
 MAX_PROBLEMS = 50
@@ -437,9 +437,9 @@ def _ruled(typed, value: str, spec: ColumnSpec):
     return typed
 
 
-def _read_table(folder: Path, spec: TableSpec, out: _Collector, on_lines, snapshot) -> TableData:
+def _read_table(folder: Path, spec: TableSpec, out: _Collector, on_lines, snapshot, budget: Budget) -> TableData:
     path = folder / spec.file_name
-    data = TableData(spec, path)
+    data = TableData(spec, path, store=RowStore(len(spec.columns), budget))
     label = str(path)
     copy = None if snapshot is None else snapshot.open(spec.file_name)  # the bytes a streamed load read
     own = copy is None
@@ -535,14 +535,18 @@ def _check_records(data: TableData, copy, out: _Collector, on_lines) -> None:
             key = key_of(typed)
             if None in key:
                 continue  # NULLs are distinct in a PostgreSQL UNIQUE constraint
-            first = seen.get(key)
-            if first is not None:
+            found = seen.find(key)
+            if found is not None:
                 ok = False
                 if out.full:  # 10^7 copies of a row: counted, not each written out
                     out.tally(label)
                     continue
                 shown = ", ".join(f"{c}={_bare(v)}" for c, v in zip(columns, key))
-                out.add(label, record.line, record.column(idx[0]), message.format(shown=shown, first=first))
+                first, surely = found
+                said = message.format(shown=shown, first=first)
+                if not surely:  # a file of millions of keys: an earlier row, the first is reported as its duplicate
+                    said = said.replace("(first at line", "(also at line", 1)
+                out.add(label, record.line, record.column(idx[0]), said)
             elif not out.count:  # once the dataset is refused, no more keys are kept
                 seen.add(key, record.line)
         if not ok:
@@ -555,12 +559,27 @@ def _check_records(data: TableData, copy, out: _Collector, on_lines) -> None:
                 if len(batch) == BATCH:
                     on_lines(spec.name, batch)
                     batch = []
+    for columns, idx, _, message, seen in keys:
+        _report_late_duplicates(label, store, columns, idx, message, seen, out)
     if on_lines is not None and not out.count:
         if batch:
             on_lines(spec.name, batch)
         on_lines(spec.name, None)
     if not data.count and not spec.may_be_empty and not out.per_file.get(label):
         out.add(label, header.line, 1, "has a header but no rows (expected at least one record)")
+
+
+def _report_late_duplicates(label: str, store: RowStore, columns, idx, message: str, seen: SeenKeys, out: _Collector) -> None:
+    """The duplicates of a file of millions of keys that SeenKeys finds only after the file, in line order."""
+    count, found = seen.late_duplicates(MAX_PROBLEMS)
+    for row, first in found:
+        if out.full:
+            out.tally(label)
+            continue
+        shown = ", ".join(f"{c}={_bare(v)}" for c, v in zip(columns, store.key(row, idx)))
+        out.add(label, store.line(row), store.start(row, idx[0]), message.format(shown=shown, first=store.line(first)))
+    for _ in range(count - len(found)):
+        out.tally(label)
 
 
 def _key_of(idx: list[int]):
@@ -705,7 +724,8 @@ def read_dataset(folder: Path, on_lines=None, snapshot=None) -> Dataset:
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError(f"{folder}: not a folder (expected a curated dataset folder with {SPECS['source_table'].file_name} and the other CSVs)")
-    tables = {name: _read_table(folder, spec, out, on_lines, snapshot) for name, spec in SPECS.items()}
+    budget = Budget()  # the characters every coded column of the dataset keeps, in all
+    tables = {name: _read_table(folder, spec, out, on_lines, snapshot, budget) for name, spec in SPECS.items()}
     if not out.count:
         _check_foreign_keys(tables, out)
     if not out.count:

@@ -393,6 +393,7 @@ def check_dataset(tables, out=None) -> list[Problem]:
                 elif found == "source inconsistency":
                     disagreeing.add(check.total)
         expression_figures.extend(o for o in group if (o.fact, o.table_id) in named)
+    expression_figures.sort(key=lambda o: o.position)  # the groups came as they were whole
     more, errors = expression_checks(expression_figures, prose)
     del expression_figures
     expressions = _Failing(limit)
@@ -522,7 +523,14 @@ def _maker(fact: str, data, document_of: dict[str, str], position: int):
 
 
 def _groups(tables):
-    """The Obs of each (fact, document), one group at a time, in the order of their first figures."""
+    """The Obs of each (fact, document), one group at a time, as soon as its last figure is read.
+
+    Two reads of each fact's rows, in file order (a row store's blocks each read once): the first
+    counts each document's figures, the second keeps the rows of the documents not yet whole and
+    hands a group on when it is. Memory holds the open documents' row numbers and one group's
+    Obs: when each document's figures follow each other, as curated files have them, one
+    document at a time.
+    """
     from array import array
 
     document_of = _documents(tables)
@@ -530,16 +538,22 @@ def _groups(tables):
     for fact in schema.FACT_TABLES:
         data = tables[fact]
         t_idx = data.column_index("table_id")
-        members: dict[str, array] = {}
-        for i, row in enumerate(data.rows):
+        counts: dict[str, int] = {}
+        for row in data.rows:
             document = document_of.get(row[t_idx], "")
-            if document not in members:
-                members[document] = array("q")
-            members[document].append(i)
+            counts[document] = counts.get(document, 0) + 1
         make = _maker(fact, data, document_of, position)
         rows = data.rows
-        for indexes in members.values():
-            yield [make(i, rows[i]) for i in indexes]
+        members: dict[str, array] = {}
+        for i, row in enumerate(rows):
+            document = document_of.get(row[t_idx], "")
+            indexes = members.get(document)
+            if indexes is None:
+                indexes = members[document] = array("i")
+            indexes.append(i)
+            if len(indexes) == counts[document]:
+                del members[document]
+                yield [make(k, row if k == i else rows[k]) for k in indexes]
         position += len(rows)
 
 

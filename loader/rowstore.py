@@ -1,10 +1,14 @@
-"""The checked rows of one curated file, kept in columns: a few bytes a field instead of objects.
+"""The checked rows of one curated file, kept in columns, in blocks that go to a temporary file.
 
 loader.dataset keeps every row of a dataset it has not refused, for the checks that span files
 (foreign keys, the catalogue, the identities). As a tuple and a csvfile.Record each, a row took
 about 2 KB: 401 MiB at 180,000 observations. Here a field is a two-byte code into its column's
-values (each parsed once; a column of too many values keeps each row's own), plus where it
-starts in its line (two bytes while lines are short), and a row its line number.
+values (each parsed once; a column of too many values, or of too many characters of them, keeps
+each row's own), plus where it starts in its line (two bytes while lines are short), and a row
+its line number. Rows are kept in blocks of BLOCK rows (fewer when their own values are long);
+a full block is written to an unnamed temporary file and read back when it is asked for, so
+memory does not grow with the rows (issue 20: 10^7 rows that pass every check of their own
+file are still all kept until the checks that span files).
 
 ``rows`` and ``records`` give them back as tuples and record-like objects, on demand.
 """
@@ -12,85 +16,234 @@ starts in its line (two bytes while lines are short), and a row its line number.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import pickle
+import tempfile
 from array import array
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from itertools import accumulate
 from operator import add
 
+from loader.errors import DwhError
+
+
+class TemporaryFileError(DwhError):
+    """The rows being checked could not be written to, or read back from, a temporary file."""
+
+
+class Budget:
+    """The characters the coded columns of one dataset may keep (their dictionaries), in all."""
+
+    CHARACTERS = 16 << 20
+
+    def __init__(self) -> None:
+        self.left = self.CHARACTERS
+
 
 class Column:
     """One column's values: while they are few, a code a row (two bytes) into the list of the
-    values met, each parsed once (``known``: the text read -> its code); past DISTINCT of them, a
-    list of the typed values, each parsed anew."""
+    values met, each parsed once (``known``: the text read -> its code); past DISTINCT of them,
+    or once the dataset's Budget of characters is spent, each row keeps its typed value
+    (``known`` is None: plain). The codes given before still mean their values."""
 
     DISTINCT = 1 << 16
+    ENTRY = 64  # what a value costs besides its characters (a str, a dict slot, a list slot)
 
-    __slots__ = ("codes", "distinct", "known", "plain")
+    __slots__ = ("distinct", "known", "budget")
 
-    def __init__(self) -> None:
-        self.codes: array | None = array("H")
+    def __init__(self, budget: Budget | None = None) -> None:
         self.distinct: list = []
         self.known: dict[str, int] | None = {}
-        self.plain: list | None = None
+        self.budget = budget if budget is not None else Budget()
+
+    @property
+    def plain(self) -> bool:
+        return self.known is None
 
     def code(self, text: str, value) -> int | None:
         """The code of a new ``text`` parsed as ``value``, or None once the column is plain."""
         if self.known is None:
             return None
-        if len(self.distinct) == self.DISTINCT:  # too many to code: every row's own value from now on
-            self.plain = [self.distinct[c] for c in self.codes]
-            self.codes = self.known = None
-            self.distinct = []
+        cost = len(text) + self.ENTRY
+        if len(self.distinct) == self.DISTINCT or cost > self.budget.left:  # every row's own value from now on
+            self.known = None
             return None
+        self.budget.left -= cost
         self.known[text] = code = len(self.distinct)
         self.distinct.append(value)
         return code
 
-    def append(self, code: int | None, value) -> None:
-        if self.plain is None:
-            self.codes.append(code)
-        else:
-            self.plain.append(value)
 
-    def __getitem__(self, i: int):
-        return self.distinct[self.codes[i]] if self.plain is None else self.plain[i]
+class _Block:
+    """Rows kept together: per column an array of codes, or a list of values once it is plain;
+    each row's line, and where its fields start (``width`` a row)."""
 
-    def __iter__(self):
-        return map(self.distinct.__getitem__, self.codes) if self.plain is None else iter(self.plain)
+    __slots__ = ("columns", "lines", "starts", "size")
+
+    def __init__(self, columns: list, lines: array, starts: array) -> None:
+        self.columns, self.lines, self.starts = columns, lines, starts
+        self.size = 0  # characters of the plain values, roughly: a block of long texts is cut short
+
+
+class _Spill:
+    """An unnamed temporary file (gone when closed or when the process ends) that blocks are
+    appended to and read back from by their place."""
+
+    def __init__(self) -> None:
+        try:
+            self._file = tempfile.TemporaryFile(prefix="dwh-rows-", buffering=0)
+        except OSError as exc:
+            raise TemporaryFileError(f"cannot make a temporary file for the rows being checked in {tempfile.gettempdir()}: {exc.strerror or exc} (set TMPDIR to a folder with room)") from None
+        self._end = 0
+
+    def write(self, data) -> tuple[int, int]:
+        view, at = memoryview(data), self._end
+        try:
+            while view:
+                done = os.pwrite(self._file.fileno(), view, self._end)
+                view, self._end = view[done:], self._end + done
+        except OSError as exc:
+            raise TemporaryFileError(f"cannot write the rows being checked to a temporary file in {tempfile.gettempdir()}: {exc.strerror or exc} (set TMPDIR to a folder with room)") from None
+        return at, self._end - at
+
+    def read(self, at: int, size: int) -> bytes:
+        data = os.pread(self._file.fileno(), size, at)
+        if len(data) != size:
+            raise TemporaryFileError(f"the temporary file of the rows being checked in {tempfile.gettempdir()} was cut short")
+        return data
+
+    def close(self) -> None:
+        self._file.close()
 
 
 class RowStore:
-    def __init__(self, width: int):
+    BLOCK = 1 << 14  # rows a block holds at most
+    BLOCK_CHARACTERS = 1 << 21  # plain values' characters a block holds at most
+    CACHED = 4  # blocks read back that are kept, for lookups by row
+
+    def __init__(self, width: int, budget: Budget | None = None):
+        budget = budget if budget is not None else Budget()
         self.width = width
-        self.columns = [Column() for _ in range(width)]
-        self.lines = array("q")
-        self.starts = array("H")  # 1-based column of each field, ``width`` a row; "i" once a line is long
+        self.columns = [Column(budget) for _ in range(width)]
+        self._count = 0
+        self._firsts = array("q")  # the first row of each block written out, then of the open one
+        self._first_lines = array("q")
+        self._places: list[tuple[int, int]] = []  # where each block written out is in the spill
+        self._spill: _Spill | None = None
+        self._cache: dict[int, _Block] = {}
+        self._open = self._new_block()
 
     def __len__(self) -> int:
-        return len(self.lines)
+        return self._count
+
+    def _new_block(self) -> _Block:
+        self._firsts.append(self._count)
+        return _Block([[] if c.plain else array("H") for c in self.columns], array("q"), array("H"))
 
     def append(self, line: int, codes: list, typed, starts: list[int]) -> None:
-        for column, code, value in zip(self.columns, codes, typed):
-            if code is None:  # Column.append, inline: a call per field costs more than the rest
-                column.plain.append(value)
+        block = self._open
+        if None in codes and any(code is None and column.__class__ is array for column, code in zip(block.columns, codes)):
+            self._plain_from_now(block)  # a column just turned plain
+        for column, code, value in zip(block.columns, codes, typed):
+            if code is None:  # inline: a call per field costs more than the rest
+                column.append(value)
+                block.size += len(value) if value.__class__ is str else 8
             else:
-                column.codes.append(code)
-        self.lines.append(line)
-        if starts[-1] > 0xFFFF and self.starts.typecode == "H":  # starts grow along the line: the last is the largest
-            self.starts = array("i", self.starts)
-        self.starts.extend(starts)
+                column.append(code)
+        if not block.lines:
+            self._first_lines.append(line)
+        block.lines.append(line)
+        if starts[-1] > 0xFFFF and block.starts.typecode == "H":  # starts grow along the line: the last is the largest
+            block.starts = array("i", block.starts)
+        block.starts.extend(starts)
+        self._count += 1
+        if len(block.lines) == self.BLOCK or block.size > self.BLOCK_CHARACTERS:
+            self._write_out(block)
+
+    def _plain_from_now(self, block: _Block) -> None:
+        for j, column in enumerate(self.columns):
+            if column.plain and block.columns[j].__class__ is array:
+                block.columns[j] = [column.distinct[c] for c in block.columns[j]]
+
+    def _write_out(self, block: _Block) -> None:
+        if self._spill is None:
+            self._spill = _Spill()
+        self._places.append(self._spill.write(pickle.dumps((block.columns, block.lines, block.starts), protocol=5)))
+        self._open = self._new_block()
+
+    def _block(self, b: int) -> _Block:
+        if b == len(self._places):
+            return self._open
+        block = self._cache.get(b)
+        if block is None:
+            block = _Block(*pickle.loads(self._spill.read(*self._places[b])))
+            if len(self._cache) >= self.CACHED:
+                del self._cache[next(iter(self._cache))]
+            self._cache[b] = block
+        return block
+
+    def _at(self, i: int) -> tuple[_Block, int]:
+        """The block of row ``i`` and the row's place in it."""
+        if not 0 <= i < self._count:
+            raise IndexError(i)
+        b = bisect_right(self._firsts, i) - 1
+        return self._block(b), i - self._firsts[b]
+
+    def _value(self, block: _Block, j: int, k: int):
+        column = block.columns[j]
+        return self.columns[j].distinct[column[k]] if column.__class__ is array else column[k]
 
     def row(self, i: int) -> tuple:
-        return tuple(column[i] for column in self.columns)
+        block, k = self._at(i)
+        return tuple(self._value(block, j, k) for j in range(self.width))
 
     def key(self, i: int, idx) -> tuple:
-        return tuple(self.columns[j][i] for j in idx)
+        block, k = self._at(i)
+        return tuple(self._value(block, j, k) for j in idx)
+
+    def line(self, i: int) -> int:
+        block, k = self._at(i)
+        return block.lines[k]
+
+    def last_line(self) -> int | None:
+        return self._open.lines[-1] if self._open.lines else self._block(len(self._places) - 1).lines[-1] if self._places else None
+
+    def starts(self, i: int) -> list[int]:
+        block, k = self._at(i)
+        return block.starts[k * self.width : (k + 1) * self.width].tolist()
+
+    def start(self, i: int, j: int) -> int:
+        block, k = self._at(i)
+        return block.starts[k * self.width + j]
 
     def index_of_line(self, line: int) -> int | None:
         """The row read at ``line``, if it was kept (lines only grow, so a search finds it)."""
-        i = bisect_left(self.lines, line)
-        return i if i < len(self.lines) and self.lines[i] == line else None
+        b = bisect_right(self._first_lines, line) - 1
+        if b < 0:
+            return None
+        lines = self._block(b).lines
+        k = bisect_left(lines, line)
+        return self._firsts[b] + k if k < len(lines) and lines[k] == line else None
+
+    def blocks(self):
+        """Each block's rows as tuples of typed values, in file order, each block read once."""
+        for b in range(len(self._places) + 1):
+            block = self._block(b) if b == len(self._places) or b in self._cache else _Block(*pickle.loads(self._spill.read(*self._places[b])))
+            yield [
+                map(self.columns[j].distinct.__getitem__, column) if column.__class__ is array else column
+                for j, column in enumerate(block.columns)
+            ]
+
+    def __iter__(self):
+        for columns in self.blocks():
+            yield from zip(*columns)
+
+    def close(self) -> None:
+        """Let the temporary file go (it goes with the process too)."""
+        if self._spill is not None:
+            self._spill.close()
+            self._spill = None
 
 
 def field_starts(record) -> list[int]:
@@ -131,7 +284,7 @@ class Rows(_View):
         return self._store.row(i)
 
     def __iter__(self):
-        return zip(*self._store.columns)
+        return iter(self._store)
 
     def __eq__(self, other) -> bool:
         if not isinstance(other, Sequence) or isinstance(other, str):
@@ -152,15 +305,14 @@ class StoredRecord:
 
     @property
     def line(self) -> int:
-        return self._store.lines[self._i]
+        return self._store.line(self._i)
 
     @property
     def columns(self) -> list[int]:
-        w = self._store.width
-        return self._store.starts[self._i * w : (self._i + 1) * w].tolist()
+        return self._store.starts(self._i)
 
     def column(self, j: int) -> int:
-        return self._store.starts[self._i * self._store.width + j]
+        return self._store.start(self._i, j)
 
     @property
     def values(self) -> list[str]:
@@ -187,6 +339,43 @@ class Records(_View):
     def _item(self, i: int) -> StoredRecord:
         return StoredRecord(self._store, i)
 
+    def __iter__(self):
+        return map(self._item, range(len(self._store)))
+
+
+_MASK = (1 << 64) - 1
+_ROW = 32  # low bits of a slot: its row + 1 (0: empty); high bits: the high bits of the key's hash
+_ROWS = (1 << _ROW) - 1
+
+
+class _Slots:
+    """An open-addressing table of 8-byte slots, each the high bits of a key's hash and its row + 1."""
+
+    __slots__ = ("slots", "used")
+
+    def __init__(self, size: int = 1024) -> None:
+        self.slots = array("Q", bytes(8 * size))
+        self.used = 0
+
+    @property
+    def full(self) -> bool:
+        return 3 * (self.used + 1) > 2 * len(self.slots)
+
+    def put(self, slot: int) -> None:
+        slots = self.slots
+        mask = len(slots) - 1
+        k = (slot >> _ROW) & mask
+        while slots[k]:
+            k = (k + 1) & mask
+        slots[k] = slot
+        self.used += 1
+
+    def grow(self) -> None:
+        old, self.slots, self.used = self.slots, array("Q", bytes(16 * len(self.slots))), 0
+        for slot in old:
+            if slot:
+                self.put(slot)
+
 
 class SeenKeys:
     """The keys of a file's rows read so far and the line of each, for finding duplicates.
@@ -196,33 +385,54 @@ class SeenKeys:
     matches is a duplicate only if that kept row has the very same key, so the answer is exact.
     A key seen whose row was not kept (the row that refused the dataset, by another of its keys)
     goes to a dict of its own.
+
+    Memory is bounded: the table grows to SLOTS slots at most. The keys after that go to a young
+    table of the same bound, which is emptied whenever it is full, and to a temporary file as
+    (hash, row). Each key read is compared with the first table and the young one at once; the
+    duplicates of a key filed in a young table since emptied are found by ``late_duplicates``,
+    after the file, by sorting that file a part at a time (numpy).
     """
 
-    _ROW = 32  # low bits of a slot: its row + 1 (0: empty); high bits: the high bits of the hash
-    _ROWS = (1 << _ROW) - 1
-    _HASH = ((1 << 64) - 1) ^ _ROWS
+    SLOTS = 1 << 20  # 8 MiB a table, which holds 699,050 keys
+    PART = 1 << 19  # (hash, row) pairs sorted at a time: 4 MiB of them
+    _HASH = _MASK ^ _ROWS
 
     def __init__(self, store: RowStore, idx: list[int]):
         self._store, self._idx = store, idx
-        self._slots = array("Q", bytes(8 * 1024))
-        self._used = 0
+        self._first = _Slots(min(1024, self.SLOTS))
+        self._young: _Slots | None = None
+        self._emptied = 0
+        self._late: _Spill | None = None
+        self._late_buffer = array("Q")
         self._pending: tuple[tuple, int] | None = None  # the last key added, until its row is kept or not
         self._unkept: dict[tuple, int] = {}
 
     def get(self, key: tuple) -> int | None:
-        """The line of the first row with ``key``, or None."""
+        """The line of a row read before with ``key``, or None (see ``find``)."""
+        found = self.find(key)
+        return None if found is None else found[0]
+
+    def find(self, key: tuple) -> tuple[int, bool] | None:
+        """The line of a row read before with ``key``, and whether it is surely the first such
+        row (not when the young table found it, once one was emptied: ``late_duplicates`` then
+        tells the first), or None if no table holds the key."""
         self._settle()
         if self._unkept and key in self._unkept:
-            return self._unkept[key]
-        high = hash(key) & self._HASH
-        slots, mask = self._slots, len(self._slots) - 1
-        k = (high >> self._ROW) & mask
-        while slot := slots[k]:
-            if slot & self._HASH == high:
-                i = (slot & self._ROWS) - 1
-                if self._store.key(i, self._idx) == key:
-                    return self._store.lines[i]
-            k = (k + 1) & mask
+            return self._unkept[key], True
+        hashed = self._HASH
+        high = hash(key) & hashed
+        for table in (self._first, self._young):
+            if table is None:
+                break
+            slots = table.slots
+            mask = len(slots) - 1
+            k = (high >> _ROW) & mask
+            while slot := slots[k]:  # inline: a call or generator per key costs more than the search
+                if slot & hashed == high:
+                    i = (slot & _ROWS) - 1
+                    if self._store.key(i, self._idx) == key:
+                        return self._store.line(i), table is self._first or not self._emptied
+                k = (k + 1) & mask
         return None
 
     def add(self, key: tuple, line: int) -> None:
@@ -235,25 +445,82 @@ class SeenKeys:
             return
         key, line = self._pending
         self._pending = None
-        lines = self._store.lines
-        if not lines or lines[-1] != line:
+        if self._store.last_line() != line:
             self._unkept[key] = line
             return
-        if 3 * (self._used + 1) > 2 * len(self._slots):
-            self._grow()
-        self._put(self._slots, (hash(key) & self._HASH) | len(lines))
-        self._used += 1
+        hashed = hash(key) & _MASK
+        row = len(self._store) - 1
+        slot = (hashed & self._HASH) | (row + 1)
+        table = self._young if self._young is not None else self._first
+        if table.full:
+            if len(table.slots) < self.SLOTS:
+                table.grow()
+            elif table is self._first:
+                table = self._young = _Slots(min(1024, self.SLOTS))
+            else:
+                table = self._young = _Slots(min(1024, self.SLOTS))
+                self._emptied += 1
+        table.put(slot)
+        if table is self._young:
+            self._late_buffer.extend((hashed, row))
+            if len(self._late_buffer) >= 1 << 16:
+                self._flush()
 
-    def _put(self, slots: array, slot: int) -> None:
-        mask = len(slots) - 1
-        k = (slot >> self._ROW) & mask
-        while slots[k]:
-            k = (k + 1) & mask
-        slots[k] = slot
+    def _flush(self) -> None:
+        if self._late is None:
+            self._late = _Spill()
+        self._late.write(self._late_buffer.tobytes())
+        self._late_buffer = array("Q")
 
-    def _grow(self) -> None:
-        slots = array("Q", bytes(16 * len(self._slots)))
-        for slot in self._slots:
-            if slot:
-                self._put(slots, slot)
-        self._slots = slots
+    def late_duplicates(self, limit: int) -> tuple[int, list[tuple[int, int]]]:
+        """The duplicates no table could show when their rows were read: how many, and the first
+        ``limit`` of them as (row, the row of the key's first occurrence), in row order."""
+        if self._pending is not None:
+            self._settle()
+        if not self._emptied:
+            return 0, []
+        import numpy as np  # pandas' own dependency; only a file of millions of keys gets here
+
+        self._flush()
+        late, self._late = self._late, None
+        pairs = late._end // 16
+        parts = 1
+        while pairs > parts * self.PART:
+            parts *= 2
+        spills = [_Spill() for _ in range(parts)] if parts > 1 else []
+        whole = None
+        step = 16 * self.PART
+        for at in range(0, late._end, step):
+            chunk = np.frombuffer(late.read(at, min(step, late._end - at)), dtype=np.uint64).reshape(-1, 2)
+            hashed = chunk[:, 0]
+            keys = (hashed & np.uint64(self._HASH)) | chunk[:, 1]  # sorted, a run of one hash is in row order
+            if not spills:
+                whole = keys  # one chunk: ``pairs`` is at most PART
+                continue
+            part = hashed & np.uint64(parts - 1)
+            del chunk, hashed
+            for p, spill in enumerate(spills):
+                spill.write(keys[part == p].tobytes())
+        late.close()
+        count, found = 0, []
+        sources = [whole] if whole is not None else (np.frombuffer(bytearray(s.read(0, s._end)), dtype=np.uint64) for s in spills)
+        for keys in sources:
+            keys.sort()
+            high = keys >> np.uint64(_ROW)
+            marks = np.flatnonzero(high[1:] == high[:-1])
+            if not len(marks):
+                continue
+            for run in np.split(marks, np.flatnonzero(np.diff(marks) != 1) + 1):
+                first: dict[tuple, int] = {}
+                for row in (keys[run[0] : run[-1] + 2] & np.uint64(_ROWS)).tolist():
+                    seen = first.setdefault(self._store.key(row, self._idx), row)
+                    if seen != row:
+                        count += 1
+                        found.append((row, seen))
+                if len(found) > 2 * limit:
+                    found.sort()
+                    del found[limit:]
+        for spill in spills:
+            spill.close()
+        found.sort()
+        return count, found[:limit]

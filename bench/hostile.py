@@ -8,6 +8,8 @@
 - ``--distinct-rows`` rows of sec_nec_sec.csv, each well-formed with a key of its own (a table_id
   of its own), so that every one is kept until the foreign-key check after the files refuses
   them all;
+- ``--dimension-rows`` rows of province.csv, each a province of its own (the referenced table of
+  a foreign key far larger than any set the check may hold);
 - ``--long-texts`` rows of source_table.csv whose captions are each 9,000 characters of their own;
 - one line of ``--line-mb`` MB (a source_line of that many digits);
 - the valid scaled dataset of bench/run.py with ``--valid-rows`` observations (the schema's
@@ -83,6 +85,15 @@ def distinct(work: Path, rows: int) -> Path:
     return folder
 
 
+def large_dimension(work: Path, rows: int) -> Path:
+    folder = work / "large-dimension"
+    shutil.copytree(resources.data_dir(), folder)
+    with open(folder / "province.csv", "a", encoding="utf-8") as f:
+        for start in range(0, rows, 100_000):
+            f.write("".join(f"P{n:09d},Provincie {n},{10000 + n},BE{n % 100:02d},{n % 30000 + 1}\n" for n in range(start, min(rows, start + 100_000))))
+    return folder
+
+
 def long_texts(work: Path, rows: int) -> Path:
     folder = work / "long-texts"
     shutil.copytree(resources.data_dir(), folder)
@@ -138,6 +149,7 @@ def main() -> None:
     parser.add_argument("--line-mb", type=int, default=100)
     parser.add_argument("--distinct-rows", type=int, default=10_000_000)
     parser.add_argument("--long-texts", type=int, default=20_000)
+    parser.add_argument("--dimension-rows", type=int, default=3_000_000)
     parser.add_argument("--valid-rows", type=int, nargs="+", default=[1_000_000])
     parser.add_argument("--baseline", type=Path, help="another version's tree, measured beside this one on the valid dataset")
     parser.add_argument("--database-url")
@@ -169,6 +181,7 @@ def main() -> None:
         for label, folder, rows in [
             (f"{args.distinct_rows:,} distinct rows", distinct(work, args.distinct_rows), args.distinct_rows),
             (f"{args.long_texts:,} captions of 9,000 characters", long_texts(work, args.long_texts), args.long_texts),
+            (f"{args.dimension_rows:,} provinces", large_dimension(work, args.dimension_rows), args.dimension_rows),
         ]:
             for version, cwd in versions:
                 report(f"{label}: dwh validate{version}", measure([*DWH, "validate", "--data", str(folder)], cwd), rows)

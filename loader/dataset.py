@@ -559,6 +559,7 @@ def _check_records(data: TableData, copy, out: _Collector, on_lines) -> None:
                 if len(batch) == BATCH:
                     on_lines(spec.name, batch)
                     batch = []
+    store.end_of_file()
     for columns, idx, _, message, seen in keys:
         _report_late_duplicates(label, store, columns, idx, message, seen, out)
     if on_lines is not None and not out.count:
@@ -639,39 +640,65 @@ def _header_problem(found: list[str], expected: list[str]) -> str:
     return f"header {'; '.join(parts)} (expected {','.join(expected)})"
 
 
+#: Rows of a referenced table past which its keys are not all held at once (_check_foreign_keys).
+FOREIGN_KEYS_HELD = 1 << 17
+
+
 def _check_foreign_keys(tables: dict[str, TableData], out: _Collector) -> None:
-    """Foreign keys resolve, as loader.schema declares them (keys and UNIQUE: _check_records)."""
-    known: dict[tuple[str, tuple[str, ...]], set] = {}
+    """Foreign keys resolve, as loader.schema declares them (keys and UNIQUE: _check_records).
+
+    A referenced table of up to FOREIGN_KEYS_HELD rows has its keys held in a set. A larger one
+    (a hostile file: the document's dimensions have tens of members) is read once for each
+    FOREIGN_KEYS_HELD rows of the referencing file, keeping only the keys those rows ask for,
+    so that memory stays flat whatever the two files' sizes.
+    """
+    from heapq import nsmallest
+
+    held: dict[tuple[str, tuple[str, ...]], set] = {}
     for data in tables.values():
         for fk in data.spec.foreign_keys:
-            if (fk.table, fk.target) not in known:
-                target = tables[fk.table]
-                idx = [target.column_index(c) for c in fk.target]
-                known[(fk.table, fk.target)] = {tuple(row[j] for j in idx) for row in target.rows}
-            values = known[(fk.table, fk.target)]
+            target = tables[fk.table]
             idx = [data.column_index(c) for c in fk.columns]
-            if len(idx) == 1:  # the common case, without a tuple per row
-                j = idx[0]
-                single = {k[0] for k in values}
-                suspects = (i for i, row in enumerate(data.rows) if row[j] is not None and row[j] not in single)
+            target_key = _key_of([target.column_index(c) for c in fk.target])
+            if len(target.rows) > FOREIGN_KEYS_HELD:
+                misses = _misses_in_batches(data, _key_of(idx), target, target_key)
             else:
-                suspects = (i for i, row in enumerate(data.rows) if (key := tuple(row[j] for j in idx)) not in values and None not in key)
+                if (fk.table, fk.target) not in held:
+                    held[(fk.table, fk.target)] = set(map(target_key, target.rows))
+                present = held[(fk.table, fk.target)]
+                if len(idx) == 1:  # the common case, without a tuple per row
+                    j = idx[0]
+                    single = {k[0] for k in present}
+                    misses = ((i, (row[j],)) for i, row in enumerate(data.rows) if row[j] is not None and row[j] not in single)
+                else:
+                    key_of = _key_of(idx)
+                    misses = ((i, key) for i, row in enumerate(data.rows) if (key := key_of(row)) not in present and None not in key)
             sample = None
-            for i in suspects:
+            for i, key in misses:
                 if out.full:  # every row of a large file may miss: counted, not each written out
                     out.tally(str(data.path))
                     continue
-                key = tuple(data.rows[i][j] for j in idx)
                 path, line, col = data.where(i, fk.columns[0])
                 shown = ", ".join(f"{c} {quote(v) if isinstance(v, str) else repr(v)}" for c, v in zip(fk.columns, key))
-                if sample is None:
-                    sample = _sample({k[0] if len(k) == 1 else k for k in values})
+                if sample is None:  # the first keys in sorted order: 20 shown, and whether there are more
+                    first = nsmallest(21, map(str, (k[0] if len(k) == 1 else k for k in map(target_key, target.rows))))
+                    sample = ", ".join(map(_bare, first[:20])) + (", ..." if len(first) > 20 else "")
                 out.add(path, line, col, f"unknown {shown} (expected one of {fk.table}.csv: {sample})")
 
 
-def _sample(values: set) -> str:
-    shown = sorted(map(str, values))
-    return ", ".join(map(_bare, shown[:20])) + (", ..." if len(shown) > 20 else "")
+def _misses_in_batches(data: TableData, key_of, target: TableData, target_key):
+    """(row, key) of each row of ``data`` whose key ``target`` lacks, in row order: the rows taken
+    FOREIGN_KEYS_HELD at a time, ``target`` read once for each batch, keeping only what it asks for."""
+    from itertools import islice
+
+    rows = enumerate(data.rows)
+    while chunk := list(islice(rows, FOREIGN_KEYS_HELD)):
+        batch = [(i, key) for i, row in chunk if None not in (key := key_of(row))]
+        del chunk
+        wanted = {key for _, key in batch}
+        present = {key for key in map(target_key, target.rows) if key in wanted}
+        del wanted
+        yield from ((i, key) for i, key in batch if key not in present)
 
 
 def _check_catalogue(tables: dict[str, TableData], out: _Collector) -> None:

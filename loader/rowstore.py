@@ -16,6 +16,7 @@ file are still all kept until the checks that span files).
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import os
 import pickle
 import tempfile
@@ -117,10 +118,15 @@ class _Spill:
         self._file.close()
 
 
+#: Blocks read back and kept for lookups by row, of every store at once: (store, block) -> _Block.
+_CACHE: dict[tuple[int, int], _Block] = {}
+_SERIAL = itertools.count()
+
+
 class RowStore:
     BLOCK = 1 << 14  # rows a block holds at most
     BLOCK_CHARACTERS = 1 << 21  # plain values' characters a block holds at most
-    CACHED = 4  # blocks read back that are kept, for lookups by row
+    CACHED = 8  # blocks read back that are kept (_CACHE), for lookups by row
 
     def __init__(self, width: int, budget: Budget | None = None):
         budget = budget if budget is not None else Budget()
@@ -131,7 +137,7 @@ class RowStore:
         self._first_lines = array("q")
         self._places: list[tuple[int, int]] = []  # where each block written out is in the spill
         self._spill: _Spill | None = None
-        self._cache: dict[int, _Block] = {}
+        self._serial = next(_SERIAL)  # this store's blocks in _CACHE (an id() could be taken again)
         self._open = self._new_block()
 
     def __len__(self) -> int:
@@ -172,15 +178,20 @@ class RowStore:
         self._places.append(self._spill.write(pickle.dumps((block.columns, block.lines, block.starts), protocol=5)))
         self._open = self._new_block()
 
+    def end_of_file(self) -> None:
+        """The file is read: a store that wrote blocks out writes out its last one too."""
+        if self._places and self._open.lines:
+            self._write_out(self._open)
+
     def _block(self, b: int) -> _Block:
         if b == len(self._places):
             return self._open
-        block = self._cache.get(b)
+        block = _CACHE.get((self._serial, b))
         if block is None:
             block = _Block(*pickle.loads(self._spill.read(*self._places[b])))
-            if len(self._cache) >= self.CACHED:
-                del self._cache[next(iter(self._cache))]
-            self._cache[b] = block
+            while len(_CACHE) >= self.CACHED:
+                del _CACHE[next(iter(_CACHE))]
+            _CACHE[(self._serial, b)] = block
         return block
 
     def _at(self, i: int) -> tuple[_Block, int]:
@@ -229,7 +240,7 @@ class RowStore:
     def blocks(self):
         """Each block's rows as tuples of typed values, in file order, each block read once."""
         for b in range(len(self._places) + 1):
-            block = self._block(b) if b == len(self._places) or b in self._cache else _Block(*pickle.loads(self._spill.read(*self._places[b])))
+            block = self._block(b) if b == len(self._places) or (self._serial, b) in _CACHE else _Block(*pickle.loads(self._spill.read(*self._places[b])))
             yield [
                 map(self.columns[j].distinct.__getitem__, column) if column.__class__ is array else column
                 for j, column in enumerate(block.columns)
@@ -241,6 +252,8 @@ class RowStore:
 
     def close(self) -> None:
         """Let the temporary file go (it goes with the process too)."""
+        for b in range(len(self._places)):
+            _CACHE.pop((self._serial, b), None)
         if self._spill is not None:
             self._spill.close()
             self._spill = None

@@ -29,6 +29,9 @@ from operator import add
 from loader.errors import DwhError
 
 
+_pwrite = os.pwrite  # a name of our own: the tests make it fail as a full disk does
+
+
 class TemporaryFileError(DwhError):
     """The rows being checked could not be written to, or read back from, a temporary file."""
 
@@ -102,7 +105,7 @@ class _Spill:
         view, at = memoryview(data), self._end
         try:
             while view:
-                done = os.pwrite(self._file.fileno(), view, self._end)
+                done = _pwrite(self._file.fileno(), view, self._end)
                 view, self._end = view[done:], self._end + done
         except OSError as exc:
             raise TemporaryFileError(f"cannot write the rows being checked to a temporary file in {tempfile.gettempdir()}: {exc.strerror or exc} (set TMPDIR to a folder with room)") from None

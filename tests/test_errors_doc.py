@@ -321,11 +321,17 @@ ELSEWHERE: dict[tuple[str, str], str] = {
     ("Faults", "the disk of a server given by `--database-url` or `DATABASE_URL` full (SQLSTATE 53100 disk_full)"): (
         "test_disk_full.py::test_a_full_disk_on_a_server_reached_by_url_is_named_as_the_servers"
     ),
+    ("Faults", "the temporary folder (`TMPDIR`, else `/tmp`) full while `dwh validate` or a load checked in Python keeps a large dataset's rows"): (
+        "test_rowstore.py::test_a_full_temporary_folder_is_one_line"
+    ),
     ("Faults", "root where dwh cannot hand the server to `dwh-postgres` (no CAP_SYS_ADMIN, a user namespace)"): (
         "test_embedded.py::test_root_that_cannot_hand_the_server_to_its_account_is_one_line_exit_3"
     ),
     ("Faults", "`dwh load`, `migrate` or `grant-reader` with a reader login"): "test_bi.py::test_a_reader_login_may_not_load_or_migrate_exit_3_in_one_line",
     ("Faults", "`dwh export FILE.xlsx` over an existing workbook"): "test_workbook.py::test_export_to_a_workbook_file_writes_that_file_and_says_when_it_replaces_one",
+    ("Hostile files", "10^7 rows, each well-formed with a key of its own, refused only by a check across files (an unknown `table_id` each)"): (
+        "test_rowstore.py::test_keys_past_the_tables_bound_are_found_after_the_file"
+    ),
     ("Hostile files", "10^7 copies of one row"): "test_hostile_files.py::test_problems_past_the_first_are_counted_not_kept",
     ("Hostile files", "a file changed during `dwh load --source`"): "test_provenance.py::test_load_checks_provenance_on_the_bytes_it_commits",
     ("Arguments", "`dwh reconcile | head -1`"): "test_cli.py::test_reconcile_into_head_ends_quietly",

@@ -251,3 +251,24 @@ def test_large_referenced_tables_are_read_in_batches_with_the_same_answer(tmp_pa
     unknown = [q for q in held.value.problems if "unknown province_id" in q]
     assert [q.split(":")[1] for q in unknown] == ["4", "5", "10"]
     assert all("(expected one of province.csv: " in q for q in unknown)
+
+
+def test_a_full_temporary_folder_is_one_line(monkeypatch, capsys):
+    """A dataset large enough to write blocks out, with no room left in TMPDIR: one line that
+    names the folder and what to do, exit 1 (the environment, not the data)."""
+    import errno
+
+    import loader.rowstore as rowstore
+    from loader.cli import main
+
+    _small_blocks(monkeypatch, 5)
+
+    def full(fd, data, at):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(rowstore, "_pwrite", full)
+    assert main(["validate", "--data", str(resources.data_dir())]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert "cannot write the rows being checked to a temporary file in " in err[0]
+    assert err[0].endswith("No space left on device (set TMPDIR to a folder with room)"), err

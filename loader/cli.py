@@ -195,20 +195,18 @@ def cmd_reconcile(args) -> int:
         from loader import report
 
         report.catalog(conn)  # says "run dwh load" when nothing is loaded
-        verdicts = reconcile(conn)
-    failed = 0
-    for check, verdict in verdicts:
-        if verdict == "ok" and not args.verbose and check.kind not in ("sum", "prose"):
-            continue
-        mark = {"ok": "ok  ", "source inconsistency": "SRC ", "FAIL": "FAIL"}[verdict]
-        print(f"{mark} {check.subject} {belgian(check.total.value)} {check.relation} {check.description} {belgian(check.computed)}")
-        failed += verdict == "FAIL"
-    counts = {v: sum(1 for _, x in verdicts if x == v) for v in ("ok", "source inconsistency", "FAIL")}
+        counts = {"ok": 0, "source inconsistency": 0, "FAIL": 0}
+        for check, verdict in reconcile(conn):  # printed as they come: a document's figures at a time
+            counts[verdict] += 1
+            if verdict == "ok" and not args.verbose and check.kind not in ("sum", "prose"):
+                continue
+            mark = {"ok": "ok  ", "source inconsistency": "SRC ", "FAIL": "FAIL"}[verdict]
+            print(f"{mark} {check.subject} {belgian(check.total.value)} {check.relation} {check.description} {belgian(check.computed)}")
     print(
-        f"{len(verdicts)} identities: {counts['ok']} hold, {counts['source inconsistency']} recorded source "
+        f"{sum(counts.values())} identities: {counts['ok']} hold, {counts['source inconsistency']} recorded source "
         f"inconsistencies, {counts['FAIL']} fail"
     )
-    return 2 if failed else 0
+    return 2 if counts["FAIL"] else 0
 
 
 def cmd_status(args) -> int:

@@ -27,6 +27,11 @@ MAX_PROBLEMS = 50
 #: Lines handed to ``on_lines`` at a time.
 BATCH = 10_000
 
+#: The most cells a document's tables of one fact table may print together: as many as one table
+#: can (printed_cells is a smallint), 37 times the whole document's 896. loader.identities checks
+#: them together, a few KB a figure, so this bounds its memory (issue 20: one document of a
+#: million figures took gigabytes); loader.setchecks refuses the same in the streamed load.
+DOCUMENT_FIGURES = 32_767
 #: The longest text a column that no index holds may take: far above any text of the document (a
 #: caption is a few hundred characters), far below what would make a load or a message unwieldy.
 TEXT_MAX = 10_000
@@ -713,7 +718,9 @@ def _check_catalogue(tables: dict[str, TableData], out: _Collector) -> None:
         j = data.column_index("table_id")
         for i, row in enumerate(data.rows):
             counts[(fact, row[j])] = counts.get((fact, row[j]), 0) + 1
+    document_col = catalogue.column_index("document_id")
     catalogued = {}
+    printed: dict[tuple[str, str], int] = {}  # (fact, document) -> the cells of its tables so far
     for i, row in enumerate(catalogue.rows):
         table_id, fact, cells = row[id_col], row[fact_col], row[cells_col]
         catalogued[table_id] = fact
@@ -721,6 +728,16 @@ def _check_catalogue(tables: dict[str, TableData], out: _Collector) -> None:
         if fact not in schema.FACT_TABLES:
             out.add(path, line, col, f"unknown fact_table {fact!r} (expected one of {', '.join(schema.FACT_TABLES)})")
             continue
+        document = row[document_col]
+        before = printed.get((fact, document), 0)
+        printed[(fact, document)] = before + cells
+        if before <= DOCUMENT_FIGURES < before + cells:
+            path, line, col = catalogue.where(i, "printed_cells")
+            out.add(
+                path, line, col,
+                f"document {document} prints more than {DOCUMENT_FIGURES:,} cells in {fact} tables with table {table_id}'s {cells} "
+                f"(expected at most {DOCUMENT_FIGURES:,} a document and fact table; their identities are checked together)",
+            )
         found = counts.get((fact, table_id), 0)
         if found == 0:
             out.add(path, line, 1, f"table {table_id} has no observations in {fact}.csv (expected {cells} printed cells)")

@@ -237,6 +237,11 @@ def queries(at: str = S) -> dict[tuple[str, ...], str]:
     }
     facts = ", ".join(f"'{f}'" for f in schema.FACT_TABLES)
     out[("source_table: an unknown fact_table",)] = _any(f"from {_table('source_table', at)} where fact_table not in ({facts})")
+    from loader.dataset import DOCUMENT_FIGURES  # read here: the tests lower it
+
+    out[("source_table: a document's tables of one fact table print more cells than loader.dataset allows",)] = _any(
+        f"from {_table('source_table', at)} group by document_id, fact_table having sum(printed_cells) > {int(DOCUMENT_FIGURES)}"
+    )
     for fact in schema.FACT_TABLES:
         out.update(catalogue_queries(fact, at))
         out.update({(name,): sql for name, sql in identity_queries(fact, at).items()})

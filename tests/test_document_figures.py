@@ -1,0 +1,58 @@
+"""A document's tables of one fact table print at most loader.dataset.DOCUMENT_FIGURES cells
+together (issue 20): loader.identities checks them together, in memory, and one document of a
+million figures took gigabytes. The streamed load's SQL refuses the same, so validate and load agree.
+
+The shipped document's trajectory_end tables print 87 + 31 + 86 = 204 cells (T2c_provincie,
+T2c_leeftijd and T2c_project, lines 8 to 10 of source_table.csv); a bound of 200 is crossed by
+the third.
+"""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+import loader.dataset as dataset
+from loader import db, resources, setchecks
+from loader.cli import main
+from loader.dataset import read_dataset
+from loader.errors import InputError
+
+NAME = "source_table: a document's tables of one fact table print more cells than loader.dataset allows"
+SAID = (
+    "document SV-221-2024 prints more than 200 cells in trajectory_end tables with table T2c_project's 86 "
+    "(expected at most 200 a document and fact table; their identities are checked together)"
+)
+
+
+def test_validate_refuses_a_document_past_the_bound_at_the_table_that_crosses_it(monkeypatch):
+    monkeypatch.setattr(dataset, "DOCUMENT_FIGURES", 200)
+    with pytest.raises(InputError) as caught:
+        read_dataset(resources.data_dir())
+    column = resources.data_dir().joinpath("source_table.csv").read_text(encoding="utf-8").splitlines()[9].rindex(",") + 2
+    assert caught.value.problems == [f"{resources.data_dir() / 'source_table.csv'}:10:{column}: {SAID}"]
+    monkeypatch.setattr(dataset, "DOCUMENT_FIGURES", 204)  # exactly the document's: allowed
+    read_dataset(resources.data_dir())
+
+
+def test_the_streamed_loads_sql_refuses_the_same(loaded_db, monkeypatch):
+    engine = db.make_engine(loaded_db)
+    with engine.connect() as conn:
+        assert NAME not in setchecks.broken(conn)
+        monkeypatch.setattr(dataset, "DOCUMENT_FIGURES", 200)
+        assert NAME in setchecks.broken(conn)
+        monkeypatch.setattr(dataset, "DOCUMENT_FIGURES", 204)
+        assert NAME not in setchecks.broken(conn)
+    engine.dispose()
+
+
+def test_load_refuses_it_with_validates_message_and_loads_nothing(databases, monkeypatch, capsys):
+    url = databases.create()
+    monkeypatch.setattr(dataset, "DOCUMENT_FIGURES", 200)
+    assert main(["load", "--database-url", url]) == 2
+    assert SAID in capsys.readouterr().err
+    engine = db.make_engine(url)
+    with engine.connect() as conn:  # the load's transaction rolled back, the migration with it
+        if conn.execute(sa.text("select to_regclass('dwh.trajectory_end') is not null")).scalar():
+            assert conn.execute(sa.text("select count(*) from dwh.trajectory_end")).scalar() == 0
+    engine.dispose()

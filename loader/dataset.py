@@ -32,6 +32,11 @@ BATCH = 10_000
 #: them together, a few KB a figure, so this bounds its memory (issue 20: one document of a
 #: million figures took gigabytes); loader.setchecks refuses the same in the streamed load.
 DOCUMENT_FIGURES = 32_767
+#: The most rows of the files whose rows loader.identities holds all at once (as records to match
+#: failing identities against, and as expressions to evaluate): as many as the catalogue can hold
+#: tables (source_table.position is a smallint). The document has 5 prose figures and no recorded
+#: inconsistency. loader.setchecks refuses the same in the streamed load.
+HELD_ROWS = {"prose_figure": 65_536, "source_inconsistency": 65_536}
 #: The longest text a column that no index holds may take: far above any text of the document (a
 #: caption is a few hundred characters), far below what would make a load or a message unwieldy.
 TEXT_MAX = 10_000
@@ -557,6 +562,10 @@ def _check_records(data: TableData, copy, out: _Collector, on_lines) -> None:
         if not ok:
             continue
         data.count += 1
+        if data.count > HELD_ROWS.get(spec.name, data.count):
+            if data.count == HELD_ROWS[spec.name] + 1:  # said once, at the first row past the bound
+                out.add(label, record.line, 1, f"{spec.file_name} has more than {HELD_ROWS[spec.name]:,} rows (expected at most {HELD_ROWS[spec.name]:,}: they are checked together)")
+            continue
         if not out.count:
             store.append(record.line, codes, typed, field_starts(record))
             if on_lines is not None:

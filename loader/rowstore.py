@@ -130,6 +130,7 @@ class RowStore:
     BLOCK = 1 << 14  # rows a block holds at most
     BLOCK_CHARACTERS = 1 << 21  # plain values' characters a block holds at most
     CACHED = 8  # blocks read back that are kept (_CACHE), for lookups by row
+    SMALL = 1 << 10  # rows of a file whose block stays in memory when the file is read
 
     def __init__(self, width: int, budget: Budget | None = None):
         budget = budget if budget is not None else Budget()
@@ -157,7 +158,7 @@ class RowStore:
         for column, code, value in zip(block.columns, codes, typed):
             if code is None:  # inline: a call per field costs more than the rest
                 column.append(value)
-                block.size += len(value) if value.__class__ is str else 8
+                block.size += len(value) if value.__class__ is str else 32  # an int or Decimal object, and its slot
             else:
                 column.append(code)
         if not block.lines:
@@ -182,8 +183,9 @@ class RowStore:
         self._open = self._new_block()
 
     def end_of_file(self) -> None:
-        """The file is read: a store that wrote blocks out writes out its last one too."""
-        if self._places and self._open.lines:
+        """The file is read: a store that wrote blocks out, or whose only block is not small,
+        writes out its last one too (24 files' last blocks would otherwise stay)."""
+        if self._open.lines and (self._places or len(self._open.lines) > self.SMALL):
             self._write_out(self._open)
 
     def _block(self, b: int) -> _Block:

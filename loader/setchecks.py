@@ -237,7 +237,12 @@ def queries(at: str = S) -> dict[tuple[str, ...], str]:
     }
     facts = ", ".join(f"'{f}'" for f in schema.FACT_TABLES)
     out[("source_table: an unknown fact_table",)] = _any(f"from {_table('source_table', at)} where fact_table not in ({facts})")
-    from loader.dataset import DOCUMENT_FIGURES  # read here: the tests lower it
+    from loader.dataset import DOCUMENT_FIGURES, HELD_ROWS  # read here: the tests lower them
+
+    held = list(HELD_ROWS.items())
+    out[tuple(f"{name}: more rows than loader.dataset allows" for name, _ in held)] = "select " + ", ".join(
+        f"(select count(*) from {_table(name, at)}) > {int(n)}" for name, n in held
+    )
 
     out[("source_table: a document's tables of one fact table print more cells than loader.dataset allows",)] = _any(
         f"from {_table('source_table', at)} group by document_id, fact_table having sum(printed_cells) > {int(DOCUMENT_FIGURES)}"

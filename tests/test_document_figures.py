@@ -56,3 +56,39 @@ def test_load_refuses_it_with_validates_message_and_loads_nothing(databases, mon
         if conn.execute(sa.text("select to_regclass('dwh.trajectory_end') is not null")).scalar():
             assert conn.execute(sa.text("select count(*) from dwh.trajectory_end")).scalar() == 0
     engine.dispose()
+
+
+@pytest.mark.parametrize("name", ["prose_figure", "source_inconsistency"])
+def test_the_files_held_whole_have_a_bound_in_validate_and_load(name, databases, loaded_db, monkeypatch, capsys):
+    """prose_figure.csv holds the document's 5 prose figures: a bound of 4 refuses it at its 5th
+    row (line 6), in validate and in the streamed load's SQL. source_inconsistency.csv holds none:
+    a bound of 0 refuses it only once a row is recorded."""
+    rows = {"prose_figure": 5, "source_inconsistency": 0}[name]
+    monkeypatch.setitem(dataset.HELD_ROWS, name, max(rows - 1, 0))
+    with engine_of(loaded_db) as conn:
+        assert (f"{name}: more rows than loader.dataset allows" in setchecks.broken(conn)) == (rows > 0)
+    if rows:
+        with pytest.raises(InputError) as caught:
+            read_dataset(resources.data_dir())
+        path = resources.data_dir() / f"{name}.csv"
+        assert caught.value.problems == [f"{path}:6:1: {name}.csv has more than 4 rows (expected at most 4: they are checked together)"]
+        url = databases.create()
+        assert main(["load", "--database-url", url]) == 2
+        assert f"{name}.csv has more than 4 rows" in capsys.readouterr().err
+    else:
+        read_dataset(resources.data_dir())
+
+
+class engine_of:
+    """A connection to ``url`` whose work is rolled back."""
+
+    def __init__(self, url: str):
+        self._engine = db.make_engine(url)
+
+    def __enter__(self):
+        self._conn = self._engine.connect()
+        return self._conn
+
+    def __exit__(self, *exc):
+        self._conn.close()
+        self._engine.dispose()

@@ -522,14 +522,19 @@ def _maker(fact: str, data, document_of: dict[str, str], position: int):
     return make
 
 
-def _groups(tables):
-    """The Obs of each (fact, document), one group at a time, as soon as its last figure is read.
+#: Row numbers _groups holds at most while it gathers documents whose figures are interleaved.
+GATHERED = 1 << 20
 
-    Two reads of each fact's rows, in file order (a row store's blocks each read once): the first
-    counts each document's figures, the second keeps the rows of the documents not yet whole and
-    hands a group on when it is. Memory holds the open documents' row numbers and one group's
-    Obs: when each document's figures follow each other, as curated files have them, one
-    document at a time.
+
+def _groups(tables):
+    """The Obs of each (fact, document), one group at a time.
+
+    A first read of each fact's rows, in file order (a row store's blocks each read once), counts
+    each document's figures and tells whether each document's figures follow each other, as
+    curated files have them. Then the groups are gathered by row number, as many documents at a
+    time as make at most GATHERED rows (one read of the rows each time), and handed on as soon as
+    each is whole: memory holds those row numbers and one group's Obs, however the rows are
+    ordered and however many there are.
     """
     from array import array
 
@@ -539,22 +544,44 @@ def _groups(tables):
         data = tables[fact]
         t_idx = data.column_index("table_id")
         counts: dict[str, int] = {}
+        interleaved, last = False, None
         for row in data.rows:
             document = document_of.get(row[t_idx], "")
+            if document != last:
+                interleaved = interleaved or document in counts
+                last = document
             counts[document] = counts.get(document, 0) + 1
+        batches = _gathered(counts) if interleaved else [None]  # None: every document in one read
         make = _maker(fact, data, document_of, position)
         rows = data.rows
-        members: dict[str, array] = {}
-        for i, row in enumerate(rows):
-            document = document_of.get(row[t_idx], "")
-            indexes = members.get(document)
-            if indexes is None:
-                indexes = members[document] = array("i")
-            indexes.append(i)
-            if len(indexes) == counts[document]:
-                del members[document]
-                yield [make(k, row if k == i else rows[k]) for k in indexes]
+        for batch in batches:
+            members: dict[str, array] = {}
+            for i, row in enumerate(rows):
+                document = document_of.get(row[t_idx], "")
+                if batch is not None and document not in batch:
+                    continue
+                indexes = members.get(document)
+                if indexes is None:
+                    indexes = members[document] = array("i")
+                indexes.append(i)
+                if len(indexes) == counts[document]:
+                    del members[document]
+                    yield [make(k, row if k == i else rows[k]) for k in indexes]
         position += len(rows)
+
+
+def _gathered(counts: dict[str, int]) -> list[set[str]]:
+    """The documents (``counts``: their figures, in first-seen order) gathered in one read of the
+    rows each: as many as hold at most GATHERED figures together (one document at least)."""
+    batches: list[set[str]] = [set()]
+    size = 0
+    for document, count in counts.items():
+        if size and size + count > GATHERED:
+            batches.append(set())
+            size = 0
+        batches[-1].add(document)
+        size += count
+    return batches
 
 
 def _rows(data) -> list[dict]:

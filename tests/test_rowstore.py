@@ -272,3 +272,27 @@ def test_a_full_temporary_folder_is_one_line(monkeypatch, capsys):
     assert len(err) == 1, err
     assert "cannot write the rows being checked to a temporary file in " in err[0]
     assert err[0].endswith("No space left on device (set TMPDIR to a folder with room)"), err
+
+
+def test_interleaved_documents_gathered_a_few_at_a_time_give_the_same_problems(tmp_path, monkeypatch):
+    """With room for the row numbers of 3 figures at a time, each document of the interleaved
+    pair is gathered in a read of the rows of its own: the same identity problems."""
+    import loader.identities as identities
+
+    assert identities._gathered({"A": 5, "B": 4, "C": 1}) == [{"A", "B", "C"}]
+    monkeypatch.setattr(identities, "GATHERED", 5)
+    assert identities._gathered({"A": 5, "B": 4, "C": 1}) == [{"A"}, {"B", "C"}]
+    assert identities._gathered({"A": 9}) == [{"A"}]  # a document larger than the room: alone
+
+    folder = _two_documents_interleaved(tmp_path / "two")
+    monkeypatch.setattr(identities, "GATHERED", 1 << 20)
+    with pytest.raises(InputError) as at_once:
+        read_dataset(folder)
+    monkeypatch.setattr(identities, "GATHERED", 3)
+    plans = []
+    real = identities._gathered
+    monkeypatch.setattr(identities, "_gathered", lambda counts: plans.append(real(counts)) or plans[-1])
+    with pytest.raises(InputError) as in_batches:
+        read_dataset(folder)
+    assert in_batches.value.problems == at_once.value.problems
+    assert plans and all(len(plan) == 2 for plan in plans)  # every fact's two documents, a read each

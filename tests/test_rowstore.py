@@ -296,3 +296,18 @@ def test_interleaved_documents_gathered_a_few_at_a_time_give_the_same_problems(t
         read_dataset(folder)
     assert in_batches.value.problems == at_once.value.problems
     assert plans and all(len(plan) == 2 for plan in plans)  # every fact's two documents, a read each
+
+
+def test_the_lines_handed_to_the_load_are_bounded_by_their_characters(monkeypatch):
+    """A load checked in Python gets each file's lines in batches of at most BATCH_CHARACTERS
+    (and the line that passes them): 10,000 lines of 9,000 characters were 90 MB a batch."""
+    import loader.dataset as dataset
+
+    monkeypatch.setattr(dataset, "BATCH_CHARACTERS", 1_000)
+    batches: dict[str, list[list[str]]] = {}
+    read_dataset(resources.data_dir(), on_lines=lambda name, lines: lines is not None and batches.setdefault(name, []).append(lines))
+    longest = max(len(line) for lines in batches["payment"] for line in lines)
+    assert len(batches["payment"]) > 5  # 155 lines of about 60 characters
+    assert all(sum(map(len, lines)) < 1_000 + longest for lines in batches["payment"])
+    expected = (resources.data_dir() / "payment.csv").read_text(encoding="utf-8").splitlines()[1:]
+    assert [line for lines in batches["payment"] for line in lines] == expected

@@ -86,9 +86,18 @@ def prints(token: str, forms: set[str]) -> bool:
     return False
 
 
+#: The largest text extraction read: the answer's is 19,823 bytes. It is read whole, so a larger
+#: file (the wrong one, or a hostile one) is refused before it is held in memory.
+SOURCE_BYTES = 16 << 20
+
+
 def read_source(path: Path) -> list[str]:
     try:
-        return Path(path).read_text(encoding="utf-8").splitlines()
+        with open(path, "rb") as handle:
+            data = handle.read(SOURCE_BYTES + 1)
+        if len(data) > SOURCE_BYTES:
+            raise InputError(f"{path}: the text extraction is larger than {SOURCE_BYTES:,} bytes (expected the text of one answer; it is read whole)")
+        return data.decode("utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
         raise InputError(f"{path}: cannot read the text extraction ({reason})") from None

@@ -166,3 +166,15 @@ def test_an_unreadable_extraction_is_bad_input(tmp_path):
     result = _dwh("validate", "--source", str(tmp_path / "missing.txt"))
     assert result.returncode == 2
     assert result.stderr == f"dwh: error: {tmp_path / 'missing.txt'}: cannot read the text extraction (No such file or directory)\n"
+
+
+def test_a_text_extraction_too_large_to_hold_is_bad_input(tmp_path, monkeypatch, capsys):
+    """The extraction is read whole; one larger than SOURCE_BYTES (16 MiB; the answer's is 19,823
+    bytes) is refused before it is held, by validate and load alike."""
+    from loader.cli import main
+
+    monkeypatch.setattr(provenance, "SOURCE_BYTES", 19_822)
+    assert main(["validate", "--source", str(source_text())]) == 2
+    assert capsys.readouterr().err == f"dwh: error: {source_text()}: the text extraction is larger than 19,822 bytes (expected the text of one answer; it is read whole)\n"
+    monkeypatch.setattr(provenance, "SOURCE_BYTES", 19_823)  # exactly the answer's: read
+    assert main(["validate", "--source", str(source_text())]) == 0

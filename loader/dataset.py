@@ -34,6 +34,10 @@ BATCH_CHARACTERS = 1 << 20
 #: them together, a few KB a figure, so this bounds its memory (issue 20: one document of a
 #: million figures took gigabytes); loader.setchecks refuses the same in the streamed load.
 DOCUMENT_FIGURES = 32_767
+#: The most cells the tables that expressions name (the prose derivations, the identities across
+#: facts) may print together: their figures are held together while the expressions are
+#: evaluated. The document's name 32. loader.setchecks refuses the same in the streamed load.
+EXPRESSION_FIGURES = 32_767
 #: The most rows of the files whose rows loader.identities holds all at once (as records to match
 #: failing identities against, and as expressions to evaluate): as many as the catalogue can hold
 #: tables (source_table.position is a smallint). The document has 5 prose figures and no recorded

@@ -373,6 +373,10 @@ def check_dataset(tables, out=None) -> list[Problem]:
     prose = _rows(tables["prose_figure"])
     recorded = recorded_inconsistencies(_rows(tables["source_inconsistency"]))
     named = _expression_tables(prose)
+    past = _named_past_bound(tables, prose)
+    if past is not None:
+        sink.append(past)
+        named = set()  # the expressions are not evaluated
     used: set[str] = set()
     disagreeing: set[Obs] = set()
     failing = [_Failing(limit) for _ in range(4)]  # marginal, same, breakdown, order: all_checks' order
@@ -394,7 +398,7 @@ def check_dataset(tables, out=None) -> list[Problem]:
                     disagreeing.add(check.total)
         expression_figures.extend(o for o in group if (o.fact, o.table_id) in named)
     expression_figures.sort(key=lambda o: o.position)  # the groups came as they were whole
-    more, errors = expression_checks(expression_figures, prose)
+    more, errors = expression_checks(expression_figures, prose) if past is None else ([], [])
     del expression_figures
     expressions = _Failing(limit)
     for n, check in enumerate(more):
@@ -479,8 +483,41 @@ class _Everything:
 
 def _expression_tables(prose: list[dict]) -> set[tuple[str, str]]:
     """(fact, table_id) of every table an expression (CROSS_FACT, a prose derivation) names."""
+    return set(named_tables(prose))
+
+
+def named_tables(prose) -> list[tuple[str, str]]:
+    """(fact, table_id) of every table an expression names, in the order they are first named:
+    CROSS_FACT's, then the prose derivations' (``prose``: rows with a "derivation")."""
     expressions = [e for pair in CROSS_FACT for e in pair] + [row["derivation"] for row in prose]
-    return {tuple(term.split()[:2]) for expression in expressions for term in str(expression).split(" + ") if len(term.split()) >= 2}
+    found = (tuple(term.split()[:2]) for expression in expressions for term in str(expression).split(" + ") if len(term.split()) >= 2)
+    return list(dict.fromkeys(found))
+
+
+def _named_past_bound(tables, prose: list[dict]) -> Problem | None:
+    """The problem, at the catalogue row of the table that crosses it, when the tables the
+    expressions name print more than loader.dataset.EXPRESSION_FIGURES cells together (their
+    figures are held together while the expressions are evaluated)."""
+    from loader.dataset import EXPRESSION_FIGURES
+
+    catalogue = tables["source_table"]
+    t, f, c = (catalogue.column_index(name) for name in ("table_id", "fact_table", "printed_cells"))
+    at = {(row[f], row[t]): i for i, row in enumerate(catalogue.rows)}
+    total = 0
+    for fact, table_id in named_tables(prose):
+        i = at.get((fact, table_id))
+        if i is None:
+            continue  # a term that names no table: expression_checks says so
+        cells = catalogue.rows[i][c]
+        if total <= EXPRESSION_FIGURES < total + cells:
+            path, line, column = catalogue.where(i, "printed_cells")
+            return Problem(
+                path, line, column,
+                f"the tables the prose derivations and the identities across facts name print more than {EXPRESSION_FIGURES:,} "
+                f"cells with table {table_id}'s {cells} (expected at most {EXPRESSION_FIGURES:,}; their figures are checked together)",
+            )
+        total += cells
+    return None
 
 
 def _documents(tables) -> dict[str, str]:

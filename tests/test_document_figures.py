@@ -92,3 +92,30 @@ class engine_of:
     def __exit__(self, *exc):
         self._conn.close()
         self._engine.dispose()
+
+
+def test_the_tables_the_expressions_name_have_a_bound_in_validate_and_load(databases, loaded_db, monkeypatch, capsys):
+    """The identities across facts name T1_totaal (2 cells) and T4_duurzaam (28); the prose
+    figures add T3_totaal (2): 32 cells. A bound of 31 is crossed by T3_totaal (line 15 of
+    source_table.csv), in validate, in the streamed load's SQL and in dwh load."""
+    import loader.dataset as dataset
+
+    name = "prose figures: the tables the expressions name print more cells than loader.dataset allows"
+    with engine_of(loaded_db) as conn:
+        assert name not in setchecks.prose_broken(conn)
+        monkeypatch.setattr(dataset, "EXPRESSION_FIGURES", 31)
+        assert name in setchecks.prose_broken(conn)
+    path = resources.data_dir() / "source_table.csv"
+    column = path.read_text(encoding="utf-8").splitlines()[14].rindex(",") + 2
+    said = (
+        "the tables the prose derivations and the identities across facts name print more than 31 cells with table "
+        "T3_totaal's 2 (expected at most 31; their figures are checked together)"
+    )
+    with pytest.raises(InputError) as caught:
+        read_dataset(resources.data_dir())
+    assert caught.value.problems == [f"{path}:15:{column}: {said}"]
+    url = databases.create()
+    assert main(["load", "--database-url", url]) == 2
+    assert said in capsys.readouterr().err
+    monkeypatch.setattr(dataset, "EXPRESSION_FIGURES", 32)  # exactly the document's: allowed
+    read_dataset(resources.data_dir())

@@ -341,6 +341,9 @@ ELSEWHERE: dict[tuple[str, str], str] = {
     ("Hostile files", "a text extraction (`--source`) over 16 MiB (the answer's is 19,823 bytes)"): (
         "test_provenance.py::test_a_text_extraction_too_large_to_hold_is_bad_input"
     ),
+    ("Hostile files", "the tables that the prose derivations and the identities across facts name print more than 32,767 cells together (the document's name 32)"): (
+        "test_document_figures.py::test_the_tables_the_expressions_name_have_a_bound_in_validate_and_load"
+    ),
     ("Hostile files", "10^7 copies of one row"): "test_hostile_files.py::test_problems_past_the_first_are_counted_not_kept",
     ("Hostile files", "a file changed during `dwh load --source`"): "test_provenance.py::test_load_checks_provenance_on_the_bytes_it_commits",
     ("Arguments", "`dwh reconcile | head -1`"): "test_cli.py::test_reconcile_into_head_ends_quietly",

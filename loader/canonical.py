@@ -87,8 +87,9 @@ class Stream:
     rest into the snapshot, so loader.dataset can check the very bytes that were hashed.
     """
 
-    def __init__(self, handle: BinaryIO, spec, snapshot: BinaryIO):
+    def __init__(self, handle: BinaryIO, spec, snapshot: BinaryIO, label: str = "the file"):
         self._handle = handle
+        self._label = label  # the file, for a message
         self._spec = spec
         self._snapshot = snapshot
         self._hash = hashlib.sha256()
@@ -102,7 +103,12 @@ class Stream:
         raw = self._handle.read(CHUNK)
         if raw:
             self._hash.update(raw)
-            self._snapshot.write(raw)
+            try:
+                self._snapshot.write(raw)
+            except OSError as exc:  # the temporary folder, not the file: not the data's fault
+                from loader.errors import temporary_file_error
+
+                raise temporary_file_error(f"copy {self._label}", exc) from None
         else:
             self._done = True
         return raw

@@ -173,15 +173,24 @@ def copy_regular(path: Path, label: str, problems: list[Problem]):
     except NotRegularFile as exc:
         problems.append(Problem(label, 1, 1, f"is {exc} (expected a regular CSV file)"))
         return None
+    from loader.errors import temporary_file_error
+
     copy = tempfile.SpooledTemporaryFile(max_size=IN_MEMORY)
     with handle:
-        try:
-            while chunk := handle.read(CHUNK):
+        while True:
+            try:
+                chunk = handle.read(CHUNK)
+            except OSError as exc:
+                copy.close()
+                problems.append(Problem(label, 1, 1, _unreadable(exc)))
+                return None
+            if not chunk:
+                break
+            try:
                 copy.write(chunk)
-        except OSError as exc:
-            copy.close()
-            problems.append(Problem(label, 1, 1, _unreadable(exc)))
-            return None
+            except OSError as exc:  # the temporary folder, not the file: not the data's fault
+                copy.close()
+                raise temporary_file_error(f"copy {label}", exc) from None
     copy.seek(0)
     return copy
 

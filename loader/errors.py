@@ -26,3 +26,17 @@ class DatabaseUnavailable(DwhError):
 
 class ReadOnlyLogin(DatabaseUnavailable):
     """The login may only read the warehouse, and the command would change it (exit 3)."""
+
+
+class TemporaryFileError(DwhError):
+    """A private copy of the data could not be written to, or read back from, the temporary folder
+    (exit 1: the machine, not the data)."""
+
+
+def temporary_file_error(what: str, exc: OSError) -> TemporaryFileError:
+    """``what`` (e.g. "copy sec_nec_sec.csv") failed on the temporary folder, as one line that says what to do."""
+    import tempfile
+
+    reason = exc.strerror or type(exc).__name__
+    return TemporaryFileError(f"cannot {what} to a temporary file in {tempfile.gettempdir()}: {reason} (set TMPDIR to a folder with room)")
+

@@ -26,14 +26,10 @@ from collections.abc import Sequence
 from itertools import accumulate
 from operator import add
 
-from loader.errors import DwhError
+from loader.errors import TemporaryFileError, temporary_file_error
 
 
 _pwrite = os.pwrite  # a name of our own: the tests make it fail as a full disk does
-
-
-class TemporaryFileError(DwhError):
-    """The rows being checked could not be written to, or read back from, a temporary file."""
 
 
 class Budget:
@@ -98,7 +94,7 @@ class _Spill:
         try:
             self._file = tempfile.TemporaryFile(prefix="dwh-rows-", buffering=0)
         except OSError as exc:
-            raise TemporaryFileError(f"cannot make a temporary file for the rows being checked in {tempfile.gettempdir()}: {exc.strerror or exc} (set TMPDIR to a folder with room)") from None
+            raise temporary_file_error("keep the rows being checked", exc) from None
         self._end = 0
 
     def write(self, data) -> tuple[int, int]:
@@ -108,7 +104,7 @@ class _Spill:
                 done = _pwrite(self._file.fileno(), view, self._end)
                 view, self._end = view[done:], self._end + done
         except OSError as exc:
-            raise TemporaryFileError(f"cannot write the rows being checked to a temporary file in {tempfile.gettempdir()}: {exc.strerror or exc} (set TMPDIR to a folder with room)") from None
+            raise temporary_file_error("write the rows being checked", exc) from None
         return at, self._end - at
 
     def read(self, at: int, size: int) -> bytes:

@@ -26,7 +26,7 @@ class Snapshot:
         handle = canonical.open_regular(self.folder / file_name)
         copy = tempfile.SpooledTemporaryFile(max_size=IN_MEMORY)
         self._copies[file_name] = copy
-        self._streams[file_name] = stream = canonical.Stream(handle, spec, copy)
+        self._streams[file_name] = stream = canonical.Stream(handle, spec, copy, str(self.folder / file_name))
         return stream
 
     def digest(self, file_name: str) -> str:

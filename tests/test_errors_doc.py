@@ -321,8 +321,8 @@ ELSEWHERE: dict[tuple[str, str], str] = {
     ("Faults", "the disk of a server given by `--database-url` or `DATABASE_URL` full (SQLSTATE 53100 disk_full)"): (
         "test_disk_full.py::test_a_full_disk_on_a_server_reached_by_url_is_named_as_the_servers"
     ),
-    ("Faults", "the temporary folder (`TMPDIR`, else `/tmp`) full while `dwh validate` or a load checked in Python keeps a large dataset's rows"): (
-        "test_rowstore.py::test_a_full_temporary_folder_is_one_line"
+    ("Faults", "the temporary folder (`TMPDIR`, else `/tmp`) full while `dwh validate` or `dwh load` copies a file (past 8 MiB) or keeps a large dataset's rows"): (
+        "test_rowstore.py::test_a_full_temporary_folder_is_not_the_datas_fault"
     ),
     ("Faults", "root where dwh cannot hand the server to `dwh-postgres` (no CAP_SYS_ADMIN, a user namespace)"): (
         "test_embedded.py::test_root_that_cannot_hand_the_server_to_its_account_is_one_line_exit_3"

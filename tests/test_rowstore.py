@@ -311,3 +311,26 @@ def test_the_lines_handed_to_the_load_are_bounded_by_their_characters(monkeypatc
     assert all(sum(map(len, lines)) < 1_000 + longest for lines in batches["payment"])
     expected = (resources.data_dir() / "payment.csv").read_text(encoding="utf-8").splitlines()[1:]
     assert [line for lines in batches["payment"] for line in lines] == expected
+
+
+@pytest.mark.parametrize("command", ["validate", "load"])
+def test_a_full_temporary_folder_is_not_the_datas_fault(command, databases, tmp_path, monkeypatch, capsys):
+    """The private copy of a file that does not fit in memory goes to TMPDIR: there, no space left
+    is one line naming the file and the folder, exit 1, where it was 'sec_nec_sec.csv:1:1: cannot be
+    read: No space left on device (expected a readable CSV file)', exit 2, blaming the file."""
+    import errno
+    import tempfile
+
+    class Full(tempfile.SpooledTemporaryFile):
+        def write(self, data):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(tempfile, "SpooledTemporaryFile", Full)
+    from loader.cli import main
+
+    args = ["load", "--database-url", databases.create()] if command == "load" else ["validate"]
+    assert main(args) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert err[0].startswith(f"dwh: error: cannot copy {resources.data_dir() / 'source_document.csv'} to a temporary file in "), err
+    assert err[0].endswith(": No space left on device (set TMPDIR to a folder with room)"), err

@@ -46,3 +46,22 @@ def test_one_document_at_a_time_gives_the_same_verdicts(databases, loaded_db, tm
     # expressions, which name the document's own tables.
     expressions = sum(1 for line in one if " prose " in line or " cross " in line)
     assert len(two) == 2 * len(one) - expressions
+
+
+def test_a_fact_table_without_the_first_documents_figures(databases, tmp_path):
+    """When the fact tables' cursors stand at different documents, the first in the database's
+    own order is read first: here sec_nec_sec holds only the copy's figures (the original's
+    deleted in a transaction that is rolled back), so its cursor starts at the second document."""
+    url = databases.create()
+    _load(url, _with_a_second_document(tmp_path / "more"), force=False)
+    with db.make_engine(url).connect() as conn, conn.begin() as transaction:
+        conn.execute(sa.text("delete from dwh.sec_nec_sec where table_id = 'T4_sec_nec_sec'"))
+        documents = [sorted({(o.document, o.fact) for o in figures}) for figures in rec._documents(conn)]
+        assert [len({d for d, _ in pairs}) for pairs in documents] == [1, 1]
+        assert ("SV-221-2024", "sec_nec_sec") not in documents[0] and any(f == "sec_nec_sec" for _, f in documents[1])
+        prose = [dict(r) for r in conn.execute(sa.select(schema.prose_figure)).mappings()]
+        recorded = recorded_inconsistencies([])
+        checks = [c for c in all_checks(rec.observations(conn), prose)[0] if c.kind not in ("prose", "cross")]
+        streamed = [(c, v) for c, v in rec._verdicts(conn, [], recorded)]
+        assert sorted(_lines(streamed)) == sorted(_lines(judge(checks, recorded)[0]))
+        transaction.rollback()

@@ -267,7 +267,7 @@ def cmd_serve(args) -> int:
     import asyncio
     import os
 
-    from loader import db, report, roles, serve, settings
+    from loader import db, report, roles, serve, settings, warden
 
     if settings.database_url(args.database_url):
         raise InputError("dwh serve serves the embedded server; with --database-url or DATABASE_URL connect to that server directly")
@@ -300,7 +300,9 @@ def cmd_serve(args) -> int:
                 print(f"  the login may read the report views and the dwh tables of database {database}, nothing else")
                 sys.stdout.flush()
 
-            asyncio.run(serve.forward_tcp(listener, forwarder, ready))
+            # The reader may set its own timeouts and memory aside; the warden holds it to them.
+            with warden.watching(engine, serve.READER_LOGIN, _warn):
+                asyncio.run(serve.forward_tcp(listener, forwarder, ready))
     print("stopped")
     return 0
 

@@ -42,7 +42,8 @@ READER_CONNECTION_LIMIT = 10
 #: role are not inherited by its members, so they are set on the logins, not on the reader role.
 #: A reader may change a user setting in its own session (statement_timeout, the idle timeout):
 #: those guard against runaway queries and a forgotten open transaction, which would hold up a
-#: load's DDL (it waits DWH_LOCK_TIMEOUT, 60 s by default, longer than either). The superuser
+#: load's DDL (it waits DWH_LOCK_TIMEOUT, 60 s by default, longer than either); `dwh serve` holds
+#: its sessions to them all the same (loader.warden). The superuser
 #: settings cannot be changed by the reader: temp_file_limit bounds the disk one session may fill
 #: (sorts, hashes and WITH HOLD cursors spill there), so the sessions of one login hold at most
 #: READER_CONNECTION_LIMIT times it (640 MB); the log settings keep a reader's failing statements, whose

@@ -303,6 +303,8 @@ ELSEWHERE: dict[tuple[str, str], str] = {
     ),
     ("Faults", "`dwh serve` out of file descriptors"): "test_serve.py::test_out_of_file_descriptors_serve_warns_once_and_recovers",
     ("Faults", "a reader's query that spills more than 64 MB to disk"): "test_serve.py::test_the_served_reader_cannot_fill_the_disk",
+    ("Faults", "a reader of `dwh serve` that turns its timeouts off (`set statement_timeout = 0`) and runs a statement past the login's 30 s, or sits idle in a transaction past them"): "test_serve.py::test_a_reader_that_sets_its_statement_timeout_aside_is_held_to_its_logins",
+    ("Faults", "a reader of `dwh serve` that raises `work_mem` and sorts or hashes in the server's memory"): "test_serve.py::test_a_reader_cannot_take_the_servers_memory",
     ("Faults", "`dwh grant-reader` by a login that may not set superuser settings"): (
         "test_reader_role.py::test_without_superuser_rights_the_superuser_limits_are_a_warning"
     ),

@@ -1,13 +1,14 @@
 """`dwh serve` under a hostile client on the same machine: what the reader and strangers can take.
 
 Each test reproduces one finding of issue 20 against a real `dwh serve` on the embedded server in
-a DWH_HOME of this module's own: the reader filling the disk, a flood of logins that never
-answer, running out of file descriptors, and a second serve resetting the first one's password.
+a DWH_HOME of this module's own: the reader filling the disk, turning its timeouts off or raising
+work_mem to take the server's memory, a flood of logins that never answer, running out of file descriptors, and a second serve resetting the first one's password.
 Floods are bounded and go to 127.0.0.1 only.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import resource
 import select
@@ -22,7 +23,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from loader import roles, serve
+from loader import roles, serve, warden
+from loader.embedded import embedded_server
 
 #: Clients of a flood: more than the server's 100 slots, as in the finding (200).
 FLOOD = 200
@@ -158,6 +160,60 @@ def test_a_readers_failing_statements_stay_out_of_the_server_log(served, home):
         with pytest.raises(psycopg.errors.UndefinedTable):
             conn.execute(f'select * from "{mark[:60]}"')
     assert "reader-chosen-" not in (home / "server.log").read_text(errors="replace")
+
+
+@contextlib.contextmanager
+def _reader_login_set(home: Path, **settings: str):
+    """The reader login's settings changed, as the owner (as a DBA might), and put back after."""
+    with embedded_server(home) as url, psycopg.connect(url, autocommit=True) as owner:
+        for name, value in settings.items():
+            owner.execute(f"alter role {serve.READER_LOGIN} set {name} = '{value}'")
+        try:
+            yield
+        finally:
+            for name in settings:
+                owner.execute(f"alter role {serve.READER_LOGIN} set {name} = '{roles.READER_SETTINGS[name]}'")
+
+
+def test_a_reader_that_sets_its_statement_timeout_aside_is_held_to_its_logins(served, home):
+    """statement_timeout is a user setting: the reader's `set statement_timeout = 0` turned off the
+    login's 30 s. The login is given 2 s here (by its owner) so that the test does not wait 30 s."""
+    with _reader_login_set(home, statement_timeout="2s"), psycopg.connect(served.url(), autocommit=True) as conn:
+        conn.execute("set statement_timeout = 0")
+        started = time.monotonic()
+        with pytest.raises(psycopg.errors.QueryCanceled, match="user request"):
+            conn.execute("select pg_sleep(60)")
+        assert 2 + warden.GRACE <= time.monotonic() - started < 2 + warden.GRACE + 5
+        assert conn.execute("select 1").fetchone() == (1,)  # the session itself goes on
+    _, err = served.stop()
+    assert "past the login's statement_timeout of 2 s" in err
+
+
+def test_a_reader_that_sets_its_idle_timeout_aside_is_held_to_its_logins(served, home):
+    """idle_in_transaction_session_timeout is a user setting too; a transaction left open holds a load's DDL."""
+    with _reader_login_set(home, idle_in_transaction_session_timeout="2s"), psycopg.connect(served.url()) as conn:
+        conn.execute("set idle_in_transaction_session_timeout = 0")
+        conn.execute("select count(*) from report.t1_totaal")  # a transaction is open, and left
+        time.sleep(2 + warden.GRACE + 3)
+        with pytest.raises(psycopg.OperationalError):
+            conn.execute("select 1")
+    _, err = served.stop()
+    assert "idle in a transaction, past the login's idle_in_transaction_session_timeout of 2 s" in err
+
+
+def test_a_reader_cannot_take_the_servers_memory(served, home):
+    """work_mem is a user setting: with 4 GB of it, one sort would hold 2 GB of the server's memory
+    (and ten sessions twenty). The warden cancels the statement past warden.PROCESS_MEMORY."""
+    with psycopg.connect(served.url(), autocommit=True) as conn:
+        conn.execute("set work_mem = '4GB'")
+        conn.execute("set statement_timeout = 0")
+        started = time.monotonic()
+        with pytest.raises(psycopg.errors.QueryCanceled, match="user request"):
+            conn.execute("select count(*) from (select g, md5(g::text) from generate_series(1, 20000000) g order by 2) s")
+        assert time.monotonic() - started < 20  # not the 30 s statement_timeout
+        assert conn.execute("select 1").fetchone() == (1,)
+    _, err = served.stop()
+    assert f"MiB of memory, past the bound of {warden.PROCESS_MEMORY >> 20} MiB" in err
 
 
 # ------------------------------------------------------------------ connections

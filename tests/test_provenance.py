@@ -142,6 +142,54 @@ def test_load_checks_provenance_on_the_bytes_it_commits(tmp_path, empty_db, monk
     assert _loaded(empty_db) is None
 
 
+@pytest.mark.parametrize("route", ["streamed", "checked in Python"])
+def test_provenance_is_not_read_again_from_the_files(tmp_path, empty_db, monkeypatch, capsys, route):
+    """The other way round: the file the load reads does not print its figure, and the good one is
+    back on disk by the time provenance is checked. A check that read the files again would pass
+    and commit the bad bytes; one on the load's own bytes refuses them, on either route (a quoted
+    field sends the load to loader.dataset's checks in Python)."""
+    from loader import load, provenance
+    from loader.cli import main
+
+    copy = tmp_path / "data"
+    shutil.copytree(resources.data_dir(), copy)
+    path = copy / "sec_nec_sec.csv"
+    good = path.read_text(encoding="utf-8")
+    bad_line = LINE3.replace(",476", ",1")
+    if route == "checked in Python":
+        bad_line = '"' + bad_line.replace(",", '",', 1)
+    path.write_text(good.replace(LINE3, bad_line), encoding="utf-8")
+    routes, checked = [], []
+    original_load_check, original_check, original_copy = load._check_provenance, provenance.check_snapshot, load._checked_copy
+
+    def good_again():  # the good file is back once the load has read the files, before the check
+        path.write_text(good, encoding="utf-8")
+        checked.append(True)
+
+    def load_check(snapshot, source):
+        good_again()
+        return original_load_check(snapshot, source)
+
+    def check_snapshot(snapshot, source):
+        good_again()
+        return original_check(snapshot, source)
+
+    def checked_copy(*args, **kwargs):
+        routes.append("checked in Python")
+        return original_copy(*args, **kwargs)
+
+    monkeypatch.setattr(load, "_check_provenance", load_check)
+    monkeypatch.setattr(provenance, "check_snapshot", check_snapshot)
+    monkeypatch.setattr(load, "_checked_copy", checked_copy)
+    code = main(["load", "--data", str(copy), "--source", str(source_text()), "--database-url", empty_db])
+    err = capsys.readouterr().err
+    assert checked and routes == ([] if route == "streamed" else ["checked in Python"])
+    assert code == 2, err
+    column = len(bad_line)  # the last field, "1"
+    assert err.splitlines()[0].startswith(f"{path}:3:{column}: source_line 1 does not print 1070 (line 1 of {source_text().name} prints:")
+    assert _loaded(empty_db) is None
+
+
 def test_load_with_the_source_commits_the_figures_it_checked(tmp_path, empty_db, capsys):
     """The same load on the shipped data commits the document's figures with their source lines."""
     from loader.cli import main

@@ -142,17 +142,29 @@ def test_no_file_in_dwh_home_is_opened_through_a_link(tmp_path, name):
     assert not server_pid_alive(home)
 
 
-def test_a_socket_folder_that_is_a_link_is_refused(tmp_path, monkeypatch):
-    """DWH_HOME/run (the socket folder when not root) is used only as a private folder of ours."""
+def test_a_socket_folder_that_is_a_link_is_refused(tmp_path):
+    """DWH_HOME/run (the socket folder when not root) is used only as a private folder of ours: not
+    through a link, even to a folder that is one (a link another account made can be pointed
+    elsewhere later)."""
+    from loader.embedded import _account
+
     home = tmp_path / "dwh"
     home.mkdir(mode=0o700)
     elsewhere = tmp_path / "elsewhere"
-    elsewhere.mkdir(mode=0o777)
+    elsewhere.mkdir(mode=0o700)  # ours and private: only the link is wrong
     (home / "run").symlink_to(elsewhere)
-    monkeypatch.setattr(os, "geteuid", lambda: 12345)  # only the not-root path makes DWH_HOME/run
     with pytest.raises(Exception) as raised:
         Cluster(home)._socket_dir()
-    assert str(raised.value) == f"{home / 'run'} is not a private folder of uid 12345: dwh puts its server's socket only in one; remove it (dwh makes its own) or give --database-url"
+    assert str(raised.value) == (
+        f"{home / 'run'} is not a private folder of {_account(os.geteuid())}: dwh puts its server's socket only in one; "
+        "remove it (dwh makes its own) or give --database-url"
+    )
+    (home / "run").unlink()  # a private folder of ours, not a link, is taken; one others may write is not
+    (home / "run").mkdir(mode=0o700)
+    assert Cluster(home)._socket_dir() == home / "run"
+    (home / "run").chmod(0o770)
+    with pytest.raises(Exception, match="is not a private folder of"):
+        Cluster(home)._socket_dir()
 
 
 # ------------------------------------------------------------------ whom the client talks to

@@ -222,6 +222,30 @@ def test_write_replaces_the_range_file_without_following_a_link(tmp_path, capsys
     assert [p.name for p in copy.iterdir() if p.name.startswith(".")] == []  # no temporary file left
 
 
+def test_a_write_that_fails_partway_leaves_the_old_range_file_whole(tmp_path, monkeypatch):
+    """"At once": a failure while the new text is written (here the disk fills after its first
+    bytes) leaves the old file as it was and no temporary file, never part of either."""
+    import os
+
+    data = tmp_path / "data"
+    data.mkdir()
+    path = data / placements.RANGE_FILE
+    path.write_text("old ranges\n", encoding="utf-8")
+    real_fsync = os.fsync
+
+    def full(fd):  # the written bytes reach the disk here, and the disk is full
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(OSError, match="No space left"):
+        placements.write_range_file(data, "new ranges\n" * 1000)
+    monkeypatch.setattr(os, "fsync", real_fsync)
+    assert path.read_text(encoding="utf-8") == "old ranges\n"
+    assert [p.name for p in data.iterdir()] == [placements.RANGE_FILE]
+    placements.write_range_file(data, "new ranges\n")
+    assert path.read_text(encoding="utf-8") == "new ranges\n"
+
+
 def test_the_curation_log_says_which_sums_are_fixed_as_the_search_finds(results):
     """CURATION.md's table of fixed and open sums is what the placement search gives, not a list typed by hand."""
     text = CURATION.read_text(encoding="utf-8")

@@ -114,15 +114,41 @@ def test_a_line_of_several_megabytes_is_never_written_whole(folder, capsys, empt
     )
 
 
-def test_a_count_of_5000_digits_gets_our_own_message(folder, capsys):
+def _run(command: str, folder: Path, capsys, empty_db: str) -> tuple[int, str]:
+    if command == "validate":
+        return _validate(folder, capsys)
+    capsys.readouterr()
+    code = main(["load", "--data", str(folder), "--database-url", empty_db])
+    return code, capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["validate", "load"])
+def test_a_count_of_5000_digits_gets_our_own_message(folder, capsys, empty_db, command):
     _replace_line3(folder, f"T4_sec_nec_sec,2018,CMW,{'9' * 5000},printed,476")
-    code, err = _validate(folder, capsys)
+    code, err = _run(command, folder, capsys, empty_db)
     assert code == 2
     assert err.splitlines()[0] == (
         f"{folder / SEC}:3:25: value '9999999999999999999999999999999999999999'... (5,000 characters) is too large "
         "(expected a whole number >= 0 up to 2147483647)"
     )
     assert "sys.set_int_max_str_digits" not in err
+
+
+@pytest.mark.parametrize("command", ["validate", "load"])
+def test_an_amount_of_5000_digits_gets_our_own_message(folder, capsys, empty_db, command):
+    """A decimal column (payment.csv's amount, numeric(12, 2)): the same, with its own expectation."""
+    path = folder / "payment.csv"
+    line = "T2e_betalingen,7738,VCF,2018,0.00,printed,342"  # line 2 of payment.csv (answer line 342)
+    text = path.read_text(encoding="utf-8")
+    assert text.splitlines()[1] == line
+    path.write_text(text.replace(line, line.replace(",0.00,", f",{'9' * 5000}.00,")), encoding="utf-8")
+    code, err = _run(command, folder, capsys, empty_db)
+    assert code == 2
+    assert err.splitlines()[0] == (
+        f"{path}:2:30: amount '9999999999999999999999999999999999999999'... (5,003 characters) is too large "
+        "(expected an amount with two decimals and a dot, e.g. 27313.55 or -10637.67 with at most 10 digits before the point)"
+    )
+    assert err.splitlines()[-1] == ("dwh: error: the curated data has 1 problem" + ("; nothing was loaded" if command == "load" else ""))
 
 
 def test_a_negative_count_of_5000_digits_gets_our_own_message(folder, capsys):

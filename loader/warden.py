@@ -175,8 +175,9 @@ class Warden:
                     conn.exec_driver_sql("set application_name = 'dwh serve warden'")
                     while not self._stop.wait(self.interval):
                         self.look(conn)
-            except sa.exc.DBAPIError as exc:
-                self._say(f"cannot look after the reader's sessions: {str(exc.orig or exc).strip().splitlines()[0]}; trying again")
+            except Exception as exc:  # noqa: BLE001 - the server restarting, or a defect here: serve goes on, and says so
+                reason = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [type(exc).__name__])[0]
+                self._say(f"cannot look after the reader's sessions: {reason}; trying again in 5 s")
                 self._stop.wait(5.0)
 
     def look(self, conn: sa.Connection) -> list[Step]:

@@ -85,3 +85,22 @@ def test_private_memory_is_read_from_proc():
     mine = private_memory(os.getpid())
     assert mine is not None and mine > MiB  # this interpreter holds more than a MiB of its own
     assert private_memory(2**22 + 12345) is None  # no such process
+
+
+def test_a_failing_look_is_said_and_tried_again():
+    """The warden's thread outlives a failure (the server restarting, or a defect here): it says so
+    on serve's stderr and tries again, rather than leaving serve unguarded without a word."""
+    import threading
+
+    said: list[str] = []
+    tried = threading.Event()
+
+    class Engine:
+        def connect(self):
+            tried.set()
+            raise RuntimeError("")  # not even a message
+
+    guard = warden.Warden(Engine(), "reader", said.append).start()
+    assert tried.wait(5)
+    guard.stop()
+    assert said == ["cannot look after the reader's sessions: RuntimeError; trying again in 5 s"]

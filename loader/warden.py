@@ -16,7 +16,8 @@ seconds over a connection of its own, as the owner, and
 - cancels the statement of a process holding more than PROCESS_MEMORY of private memory
   (``RssAnon`` in /proc/<pid>/status: what sorts, hashes and caches allocate; the shared buffers
   every server process maps are not counted), and, while the login's processes together hold more
-  than LOGIN_MEMORY, the statement of the largest.
+  than LOGIN_MEMORY, the statement of the largest; a session holding such memory between
+  statements (not given back after one) is ended instead.
 
 The timeouts are read from the login's settings at each look (those `dwh serve` gave it, or a
 DBA's since), so the warden enforces what the login is told, and only steps in when the session
@@ -131,19 +132,26 @@ def steps(sessions: list[Session], statement: float | None, idle: float | None,
                 and s.unchanged is not None and s.unchanged > idle + GRACE:
             take(Step("terminate", s.pid, f"it sat {s.unchanged:.0f} s idle in a transaction, past the login's "
                                           f"idle_in_transaction_session_timeout of {idle:g} s"))
+    # Memory: a running statement is cancelled (what it allocated goes with it); a session that
+    # holds the memory between statements is ended, or it would be cancelled at every look.
+    state = {s.pid: s.state for s in sessions}
+
+    def free(leader: int, why: str) -> None:
+        take(Step("cancel" if state.get(leader) == "active" else "terminate", leader, why))
+
     held: dict[int, int] = {}  # by session, its workers' memory with its own
     for s in sessions:
         if s.memory is None:
             continue
         held[s.leader] = held.get(s.leader, 0) + s.memory
         if s.memory > process_memory:
-            take(Step("cancel", s.leader, f"a process of it held {s.memory >> 20} MiB of memory, past the bound of {process_memory >> 20} MiB"))
+            free(s.leader, f"a process of it held {s.memory >> 20} MiB of memory, past the bound of {process_memory >> 20} MiB")
     total = sum(held.values())
     for leader, memory in sorted(held.items(), key=lambda item: -item[1]):
         if total <= login_memory:
             break
-        take(Step("cancel", leader, f"the login's processes held {total >> 20} MiB of memory together, past the bound of "
-                                    f"{login_memory >> 20} MiB, this session {memory >> 20} MiB of it"))
+        free(leader, f"the login's processes held {total >> 20} MiB of memory together, past the bound of "
+                     f"{login_memory >> 20} MiB, this session {memory >> 20} MiB of it")
         total -= memory
     return list(done.values())
 

@@ -55,6 +55,14 @@ def test_a_process_past_its_memory_bound_has_its_session_cancelled():
     assert "held 300 MiB of memory, past the bound of 256 MiB" in step.why
 
 
+def test_a_session_that_holds_the_memory_between_statements_is_ended():
+    """Cancelling an idle session frees nothing, and would be done again at every look."""
+    sessions = [_session(1, state="idle", memory=300 * MiB), _session(2, state="idle in transaction", memory=300 * MiB)]
+    assert sorted((s.action, s.pid) for s in steps(sessions, statement=30, idle=30, process_memory=256 * MiB)) == [
+        ("terminate", 1), ("terminate", 2)
+    ]
+
+
 def test_a_parallel_workers_memory_cancels_its_leaders_statement():
     sessions = [_session(1, memory=20 * MiB), _session(7, memory=300 * MiB, leader=1)]
     assert [(s.action, s.pid) for s in steps(sessions, statement=None, idle=None, process_memory=256 * MiB)] == [("cancel", 1)]

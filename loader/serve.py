@@ -15,10 +15,10 @@ Nor may a stranger without the password exhaust what the owner needs: the forwar
 a few server connections at once (below the server's slots, room kept for the owner's own
 commands over the socket), gives each client LOGIN_TIMEOUT seconds to log in, and bounds the
 sockets it accepts. What a logged-in reader may use (disk for temporary files, sessions, time) is
-bounded by the settings of its login (loader.roles.READER_SETTINGS), which loader.warden enforces
-where the session may change them (its timeouts), and the server memory its processes hold by
-loader.warden alone. One serve at a time per
-DWH_HOME: a second one would set the reader's password anew under the clients of the first.
+bounded by the settings of its login (loader.roles.READER_SETTINGS); loader.warden holds its
+sessions to the timeouts among them, which a session may change for itself, and bounds the server
+memory they hold. One serve at a time per DWH_HOME: a second one would set the reader's password
+anew under the clients of the first.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 Each test reproduces one finding of issue 20 against a real `dwh serve` on the embedded server in
 a DWH_HOME of this module's own: the reader filling the disk, turning its timeouts off or raising
-work_mem to take the server's memory, a flood of logins that never answer, running out of file descriptors, and a second serve resetting the first one's password.
+work_mem to take the server's memory, a flood of logins that never answer, running out of file
+descriptors, and a second serve resetting the first one's password.
 Floods are bounded and go to 127.0.0.1 only.
 """
 

@@ -76,9 +76,10 @@ OWNER_ROOM = 5
 #: listen backlog. Bounds the file descriptors the forwarder uses (about 60, under the 128 of a
 #: tight `ulimit -n`).
 _OVERFLOW = 32
-#: After running out of file descriptors: seconds before accepting again, and between warnings.
+#: After running out of file descriptors: seconds before accepting again.
 _ACCEPT_RETRY = 1.0
-_WARN_EVERY = 60.0
+#: Seconds between two warnings of the same kind on serve's stderr (here and loader.warden's).
+WARN_EVERY = 60.0
 _OUT_OF_RESOURCES = (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM)
 
 
@@ -162,7 +163,7 @@ class Forwarder:
                         raise
                     # asyncio's own accept loop logs a traceback for every try here (100 a tick,
                     # and more every second): say it once a minute and wait for a descriptor.
-                    if warned is None or loop.time() - warned >= _WARN_EVERY:
+                    if warned is None or loop.time() - warned >= WARN_EVERY:
                         warned = loop.time()
                         self.warn(f"cannot accept a connection: {exc.strerror}; new clients wait until connections close")
                     await asyncio.sleep(_ACCEPT_RETRY)

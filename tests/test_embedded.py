@@ -379,7 +379,9 @@ def _load_history_locked(url: str):
 def _run_while_psql_waits(command: list[str], env: dict[str, str], url: str, lines: CommandLines) -> subprocess.CompletedProcess:
     with _load_history_locked(url):
         process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        lines.wait_for(" -v data_hash=")  # psql of the unchanged-data check, waiting for the lock
+        # psql of the unchanged-data check (its first question, the last load's hash), waiting for
+        # the lock; the URL it connects to is on its command line, the password must not be.
+        lines.wait_for(" -A -t -d ")
         time.sleep(0.2)
     out, err = process.communicate(timeout=120)
     return subprocess.CompletedProcess(command, process.returncode, out, err)

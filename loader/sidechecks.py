@@ -28,6 +28,7 @@ the database, so the second connection never waits for a lock the load's transac
 
 from __future__ import annotations
 
+import itertools
 import queue
 import threading
 from pathlib import Path
@@ -133,8 +134,9 @@ class SideChecks:
         self._ready.wait()
         if self.error is not None:
             return setchecks.broken(conn)  # the load's connection checks everything itself
-        failed = setchecks.run_statements(conn, iter(self._own)) + setchecks.run_statements(conn, self._take)
-        failed += setchecks.prose_broken(conn)
+        # Its own statements first (nobody else can run them), then the shared ones, under one
+        # setting of the planner.
+        failed = setchecks.run_statements(conn, itertools.chain(self._own, self._take)) + setchecks.prose_broken(conn)
         self._thread.join()
         if self.error is not None:  # it failed after taking statements it did not finish
             return setchecks.broken(conn)
